@@ -1,0 +1,214 @@
+// `commtune run [options] -- <launcher and program...>`: runs the command with the preload
+// library injected and exits with the program's exit code.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <ranges>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "commtune/pmpi/settings.hpp"
+
+namespace commtune::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Launcher { None, OpenMpi, Mpich, Slurm, Other };
+
+std::optional<fs::path> find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    return access(name.c_str(), X_OK) == 0 ? std::optional<fs::path>(name) : std::nullopt;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const fs::path candidate = fs::path(dirs.substr(0, colon)) / name;
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error) && access(candidate.c_str(), X_OK) == 0) return candidate;
+    dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
+  }
+  return std::nullopt;
+}
+
+// Which launcher starts the command: decides how the environment reaches the ranks.
+Launcher classify_launcher(const std::string& argv0) {
+  const auto resolved = find_in_path(argv0);
+  if (!resolved) return Launcher::None;
+  std::error_code error;
+  const std::string real = fs::canonical(*resolved, error).filename().string();
+  const std::string given = fs::path(argv0).filename().string();
+  if (given == "srun" || real == "srun") return Launcher::Slurm;
+  if (real == "orterun" || real == "prterun" || real.find("openmpi") != std::string::npos) return Launcher::OpenMpi;
+  if (real.find("hydra") != std::string::npos || real.find("mpich") != std::string::npos) return Launcher::Mpich;
+  if (given == "mpirun" || given == "mpiexec" || given == "oshrun") return Launcher::Other;
+  return Launcher::None;
+}
+
+// The program a launcher starts: the first argument after it that is an executable file, so that
+// option values such as "-np 2" are passed over.
+std::string program_name(const std::vector<std::string>& command, Launcher launcher) {
+  const std::size_t first = launcher == Launcher::None ? 0 : 1;
+  for (std::size_t i = first; i < command.size(); ++i) {
+    if (command[i].empty() || command[i][0] == '-') continue;
+    if (find_in_path(command[i])) return fs::path(command[i]).filename().string();
+  }
+  return command.empty() ? "program" : fs::path(command.back()).filename().string();
+}
+
+std::string shell_quote(const std::string& word) {
+  if (word.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~") == std::string::npos && !word.empty()) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+pid_t child_pid = 0;
+void forward_signal(int signal_number) {
+  if (child_pid > 0) kill(child_pid, signal_number);
+}
+
+int run_and_wait(const std::vector<std::string>& command) {
+  std::vector<char*> argv;
+  for (const std::string& word : command) argv.push_back(const_cast<char*>(word.c_str()));
+  argv.push_back(nullptr);
+  child_pid = fork();
+  if (child_pid < 0) {
+    fmt::print(stderr, "commtune: cannot start {}: {}\n", command[0], std::strerror(errno));
+    return 127;
+  }
+  if (child_pid == 0) {
+    execvp(argv[0], argv.data());
+    fmt::print(stderr, "commtune: cannot run {}: {}\n", command[0], std::strerror(errno));
+    _exit(127);
+  }
+  struct sigaction action {};
+  action.sa_handler = forward_signal;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(signal_number, &action, nullptr);
+  int status = 0;
+  while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+struct RunOptions {
+  std::map<std::string, std::string> settings;  // env name -> value given on the command line
+  bool quiet = false;
+};
+
+void run(RunOptions& options, std::vector<std::string> command) {
+  if (command.empty()) {
+    fmt::print(stderr, "commtune run: no command given; usage: commtune run [options] -- mpirun -np 2 ./app\n");
+    throw ExitCode{2};
+  }
+  const auto library = find_preload_library();
+  if (!library) {
+    fmt::print(stderr, "commtune run: the preload library was not found next to {} (set COMMTUNE_PRELOAD); "
+                       "running the program without it\n", executable_dir().string());
+    throw ExitCode{run_and_wait(command)};
+  }
+
+  const Launcher launcher = classify_launcher(command[0]);
+  std::string& output = options.settings["COMMTUNE_OUTPUT"];
+  if (output.empty()) {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    output = fmt::format("commtune-{}-{:%Y%m%d-%H%M%S}", program_name(command, launcher), fmt::localtime(now));
+  }
+  output = fs::absolute(output).lexically_normal().string();
+  std::error_code error;
+  fs::create_directories(output, error);
+  if (error) {
+    fmt::print(stderr, "commtune run: warning: cannot create the output directory {}: {}; the program runs "
+                       "anyway and the library falls back to a temporary directory\n", output, error.message());
+  }
+
+  // The environment the ranks need: the library, and every setting given on the command line.
+  std::vector<std::string> exported;
+  std::string preload = library->string();
+  if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing) preload += std::string(":") + existing;
+  setenv("LD_PRELOAD", preload.c_str(), 1);
+  exported.push_back("LD_PRELOAD");
+  std::vector<std::string> quoted;
+  for (const std::string& word : command) quoted.push_back(shell_quote(word));
+  options.settings["COMMTUNE_COMMAND"] = fmt::format("{}", fmt::join(quoted, " "));
+  for (const auto& [name, value] : options.settings) {
+    if (value.empty()) continue;
+    setenv(name.c_str(), value.c_str(), 1);
+    exported.push_back(name);
+  }
+  // Open MPI's mpirun passes only the variables named with -x to ranks on other nodes; Hydra and
+  // srun pass the whole environment.
+  if (launcher == Launcher::OpenMpi) {
+    std::vector<std::string> with_exports = {command[0]};
+    for (const std::string& name : exported) {
+      with_exports.push_back("-x");
+      with_exports.push_back(name);
+    }
+    with_exports.insert(with_exports.end(), command.begin() + 1, command.end());
+    command = std::move(with_exports);
+  }
+
+  const int exit_code = run_and_wait(command);
+  const fs::path profile = fs::path(output) / "profile.json";
+  if (!options.quiet) {
+    if (fs::exists(profile, error)) {
+      fmt::print(stderr, "commtune: profile written to {}\n", profile.string());
+    } else {
+      fmt::print(stderr, "commtune: no profile in {}: the program did not reach MPI_Finalize through MPI_Init, "
+                         "or the library wrote it elsewhere (see its warnings above)\n", output);
+    }
+  }
+  throw ExitCode{exit_code};
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run an MPI program with the commtune library injected and record a profile.\n"
+             "  commtune run [options] -- mpirun -np 4 ./app args...\n"
+             "  commtune run [options] -- srun -n 4 ./app args...\n"
+             "  commtune run [options] -- ./app              (singleton)\n"
+             "Exits with the program's exit code.");
+  for (const pmpi::Setting& setting : pmpi::kSettings) {
+    if (setting.flag.empty()) continue;
+    const std::string env(setting.env);
+    std::string flag(setting.flag);
+    if (flag == "--output") flag = "-o,--output";
+    std::string description(setting.description);
+    if (!setting.default_value.empty()) description += fmt::format(" [default: {}]", setting.default_value);
+    if (flag == "--quiet") {
+      cmd->add_flag_callback(flag, [options, env] { options->settings[env] = "1"; options->quiet = true; },
+                             description)
+          ->envname(env);
+      continue;
+    }
+    CLI::Option* option = cmd->add_option(flag, options->settings[env], description)->envname(env);
+    if (!setting.accepted.empty()) {
+      std::vector<std::string> accepted;
+      for (const auto part : std::views::split(setting.accepted, '|')) accepted.emplace_back(part.begin(), part.end());
+      option->check(CLI::IsMember(accepted));
+    }
+  }
+  // Everything from the first word that is not one of ours on is the command, "--" or not.
+  cmd->prefix_command();
+  cmd->callback([options, cmd] { run(*options, cmd->remaining()); });
+}
+
+}  // namespace commtune::cli

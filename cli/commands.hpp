@@ -1,0 +1,27 @@
+// Each subcommand registers itself on the top-level app; its options live in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <optional>
+
+namespace commtune::cli {
+
+void add_run_command(CLI::App& app);
+void add_preload_command(CLI::App& app);
+void add_kernels_commands(CLI::App& app);
+
+// The preload library that matches this `commtune`: $COMMTUNE_PRELOAD if set, else next to the
+// executable in the build tree or the install tree. Empty when none is found.
+std::optional<std::filesystem::path> find_preload_library();
+
+// The directory of the running `commtune` executable.
+std::filesystem::path executable_dir();
+
+// Thrown by a subcommand's callback to end `commtune` with this exit code (after its message).
+struct ExitCode {
+  int code;
+};
+
+}  // namespace commtune::cli

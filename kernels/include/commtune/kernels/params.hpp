@@ -1,0 +1,77 @@
+// The parameter space of a kernel, declared once and read by everyone: the kernel runner, the
+// `commtune kernels` listing, YAML validation of sweep specs (tuner/) and the analyzer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace commtune::kernels {
+
+enum class ParamType {
+  Integer,  // whole number in [min, max]
+  Real,     // floating-point number in [min, max]
+  Bytes,    // whole number of bytes in [min, max]; accepts suffixes K, M, G (powers of 1024)
+  Choice,   // one of `choices`
+  Boolean,  // true/false (also 1/0, on/off, yes/no)
+};
+
+std::string to_string(ParamType type);
+
+struct ParamSpec {
+  std::string name;         // snake_case, unique within a kernel
+  ParamType type = ParamType::Integer;
+  std::string default_value;  // as text, parsed like user input
+  std::string unit;         // "bytes", "us", "threads", ... empty when dimensionless
+  std::string description;  // one sentence
+  double min = 0;           // Integer, Real, Bytes
+  double max = 0;
+  std::vector<std::string> choices;  // Choice
+  bool log_scale = false;   // a hint for sweeps: powers of two rather than linear steps
+};
+
+// One concrete value for every parameter of a kernel, validated against the specs.
+class ParamSet {
+ public:
+  std::int64_t integer(const std::string& name) const;  // Integer and Bytes
+  double real(const std::string& name) const;
+  const std::string& choice(const std::string& name) const;
+  bool boolean(const std::string& name) const;
+  const std::string& text(const std::string& name) const;  // canonical text of any value
+  const std::map<std::string, std::string>& values() const { return values_; }
+
+ private:
+  friend class ParamSpace;
+  std::map<std::string, std::string> values_;  // canonical text
+};
+
+// A constraint across parameters; returns an error message when violated.
+using ParamConstraint = std::function<std::optional<std::string>(const ParamSet&)>;
+
+class ParamSpace {
+ public:
+  ParamSpace() = default;
+  ParamSpace(std::vector<ParamSpec> specs, std::vector<ParamConstraint> constraints = {});
+
+  const std::vector<ParamSpec>& specs() const { return specs_; }
+  const ParamSpec* find(const std::string& name) const;
+
+  // Builds a ParamSet from defaults overridden by `overrides` (name -> text). Throws
+  // std::invalid_argument naming the parameter, the value and what would be accepted.
+  ParamSet resolve(const std::map<std::string, std::string>& overrides) const;
+
+  // Checks and canonicalises one value; throws std::invalid_argument like resolve().
+  std::string canonical(const ParamSpec& spec, const std::string& value) const;
+
+  // "1 .. 1048576 bytes (default 4096)" or "one of none, lz4, zstd (default none)".
+  static std::string describe_range(const ParamSpec& spec);
+
+ private:
+  std::vector<ParamSpec> specs_;
+  std::vector<ParamConstraint> constraints_;
+};
+
+}  // namespace commtune::kernels

@@ -1,0 +1,32 @@
+// The settings of the preload library. They travel as COMMTUNE_* environment variables so that
+// they reach every rank through the launcher; `commtune run` turns its options into them. This
+// table is the one list of them: the CLI builds its options from it and the library validates
+// the environment against it.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace commtune::pmpi {
+
+struct Setting {
+  std::string_view env;          // environment variable
+  std::string_view flag;         // `commtune run` option
+  std::string_view accepted;     // "a|b|c" for choices, empty for free text
+  std::string_view default_value;
+  std::string_view description;
+};
+
+inline constexpr std::array<Setting, 5> kSettings = {{
+    {"COMMTUNE_OUTPUT", "--output", "", "",
+     "Directory for the results (profile.json); default ./commtune-<program>-<date-time>"},
+    {"COMMTUNE_MODE", "--mode", "profile|off", "profile",
+     "profile: record per-function statistics; off: pass every call straight through"},
+    {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
+     "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
+     "or clock_gettime(CLOCK_MONOTONIC)"},
+    {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "1: print only warnings on stderr"},
+    {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)"},
+}};
+
+}  // namespace commtune::pmpi
