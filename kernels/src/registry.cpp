@@ -1,12 +1,21 @@
 #include <algorithm>
 
+#include "commtune/kernels/builtin.hpp"
 #include "commtune/kernels/kernel.hpp"
 
 namespace commtune::kernels {
 
 KernelRegistry& KernelRegistry::instance() {
-  static KernelRegistry registry;
-  return registry;
+  static KernelRegistry* registry = [] {
+    auto* built = new KernelRegistry;
+    register_nonblocking(*built);
+    register_batching(*built);
+    register_topology(*built);
+    register_load_balance(*built);
+    register_overlap(*built);
+    return built;
+  }();
+  return *registry;
 }
 
 void KernelRegistry::add(std::unique_ptr<Kernel> kernel) { kernels_.push_back(std::move(kernel)); }
