@@ -206,9 +206,15 @@ void add_run_command(CLI::App& app) {
       option->check(CLI::IsMember(accepted));
     }
   }
-  // Everything from the first word that is not one of ours on is the command, "--" or not.
+  // The command follows "--"; without it, everything from the first word that is not one of our
+  // options on is the command.
   cmd->prefix_command();
-  cmd->callback([options, cmd] { run(*options, cmd->remaining()); });
+  cmd->callback([options, cmd] {
+    std::vector<std::string> command = cmd->remaining();
+    const auto& after = command_after_separator();
+    command.insert(command.end(), after.begin(), after.end());
+    run(*options, command);
+  });
 }
 
 }  // namespace commtune::cli

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace commtune::cli {
 
@@ -18,6 +20,10 @@ std::optional<std::filesystem::path> find_preload_library();
 
 // The directory of the running `commtune` executable.
 std::filesystem::path executable_dir();
+
+// The words after the first "--" on the command line (the launcher and program to run); main()
+// takes them out before CLI11 parses the rest.
+std::vector<std::string>& command_after_separator();
 
 // Thrown by a subcommand's callback to end `commtune` with this exit code (after its message).
 struct ExitCode {

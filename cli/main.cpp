@@ -1,9 +1,26 @@
 #include <fmt/core.h>
 
+#include <string_view>
+
 #include "build_info.hpp"
 #include "commands.hpp"
 
+namespace commtune::cli {
+std::vector<std::string>& command_after_separator() {
+  static std::vector<std::string> words;
+  return words;
+}
+}  // namespace commtune::cli
+
 int main(int argc, char** argv) {
+  // Everything after "--" belongs to the program being run, options like "-np 2" included.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      commtune::cli::command_after_separator().assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
+  }
   CLI::App app{"commtune: finds out why an MPI program communicates slowly, and what to change."};
   app.set_version_flag("--version", fmt::format("commtune {} (built against {})", commtune::build::kVersion,
                                                 commtune::build::kMpiFlavour));
@@ -13,6 +30,7 @@ int main(int argc, char** argv) {
       "Documentation: docs/usage.md");
   commtune::cli::add_run_command(app);
   commtune::cli::add_preload_command(app);
+  commtune::cli::add_kernels_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,156 @@
+// Hand-written C wrappers for request completion and persistent starts: the requests are looked
+// up before MPI releases their handles, and completed receives are attributed afterwards.
+#include <mpi.h>
+
+#include "runtime/export.hpp"
+#include "runtime/requests.hpp"
+
+using namespace commtune::pmpi;
+
+namespace {
+
+// Whether entry i of an array completed, given the call's result (MPI_ERR_IN_STATUS reports each).
+bool completed_ok(int result, const MPI_Status* statuses, int i) {
+  return result == MPI_SUCCESS || (result == MPI_ERR_IN_STATUS && statuses[i].MPI_ERROR == MPI_SUCCESS);
+}
+
+}  // namespace
+
+extern "C" COMMTUNE_EXPORT int MPI_Wait(MPI_Request* request, MPI_Status* status) {
+  CallScope call(FunctionId::MPI_Wait);
+  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  MPI_Status own;
+  if (tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  const int result = PMPI_Wait(request, status);
+  call.stop();
+  if (tracked.found() && result == MPI_SUCCESS) request_completed(call, tracked, status);
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Test(MPI_Request* request, int* flag, MPI_Status* status) {
+  CallScope call(FunctionId::MPI_Test);
+  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  MPI_Status own;
+  if (tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  const int result = PMPI_Test(request, flag, status);
+  call.stop();
+  if (tracked.found() && result == MPI_SUCCESS && *flag) request_completed(call, tracked, status);
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MPI_Status statuses[]) {
+  CallScope call(FunctionId::MPI_Waitall);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, count, [&](int i) { return requests[i]; });
+  if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
+  const int result = PMPI_Waitall(count, requests, statuses);
+  call.stop();
+  if (set.any()) {
+    for (int i = 0; i < count; ++i) {
+      if (completed_ok(result, statuses, i)) set.completed(call, i, set.wants_status() ? &statuses[i] : nullptr);
+    }
+  }
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], int* flag, MPI_Status statuses[]) {
+  CallScope call(FunctionId::MPI_Testall);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, count, [&](int i) { return requests[i]; });
+  if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
+  const int result = PMPI_Testall(count, requests, flag, statuses);
+  call.stop();
+  if (set.any() && *flag) {
+    for (int i = 0; i < count; ++i) {
+      if (completed_ok(result, statuses, i)) set.completed(call, i, set.wants_status() ? &statuses[i] : nullptr);
+    }
+  }
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_Status* status) {
+  CallScope call(FunctionId::MPI_Waitany);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, count, [&](int i) { return requests[i]; });
+  MPI_Status own;
+  if (set.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  const int result = PMPI_Waitany(count, requests, index, status);
+  call.stop();
+  if (set.any() && result == MPI_SUCCESS && *index != MPI_UNDEFINED) set.completed(call, *index, status);
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Testany(int count, MPI_Request requests[], int* index, int* flag,
+                                           MPI_Status* status) {
+  CallScope call(FunctionId::MPI_Testany);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, count, [&](int i) { return requests[i]; });
+  MPI_Status own;
+  if (set.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  const int result = PMPI_Testany(count, requests, index, flag, status);
+  call.stop();
+  if (set.any() && result == MPI_SUCCESS && *flag && *index != MPI_UNDEFINED) set.completed(call, *index, status);
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
+                                            MPI_Status statuses[]) {
+  CallScope call(FunctionId::MPI_Waitsome);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, incount, [&](int i) { return requests[i]; });
+  if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
+  const int result = PMPI_Waitsome(incount, requests, outcount, indices, statuses);
+  call.stop();
+  if (set.any() && *outcount != MPI_UNDEFINED) {
+    for (int k = 0; k < *outcount; ++k) {
+      if (completed_ok(result, statuses, k)) set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+    }
+  }
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[], int* outcount, int indices[],
+                                            MPI_Status statuses[]) {
+  CallScope call(FunctionId::MPI_Testsome);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, incount, [&](int i) { return requests[i]; });
+  if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
+  const int result = PMPI_Testsome(incount, requests, outcount, indices, statuses);
+  call.stop();
+  if (set.any() && *outcount != MPI_UNDEFINED) {
+    for (int k = 0; k < *outcount; ++k) {
+      if (completed_ok(result, statuses, k)) set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+    }
+  }
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Start(MPI_Request* request) {
+  CallScope call(FunctionId::MPI_Start);
+  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  const int result = PMPI_Start(request);
+  call.stop();
+  if (result == MPI_SUCCESS) request_started(call, tracked);
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Startall(int count, MPI_Request requests[]) {
+  CallScope call(FunctionId::MPI_Startall);
+  CompletionSet& set = thread_completion_set();
+  set.snapshot(call, count, [&](int i) { return requests[i]; });
+  const int result = PMPI_Startall(count, requests);
+  call.stop();
+  if (set.any() && result == MPI_SUCCESS) {
+    for (int i = 0; i < count; ++i) set.started(call, i);
+  }
+  return result;
+}
+
+extern "C" COMMTUNE_EXPORT int MPI_Request_free(MPI_Request* request) {
+  CallScope call(FunctionId::MPI_Request_free);
+  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  const int result = PMPI_Request_free(request);
+  call.stop();
+  if (result == MPI_SUCCESS) forget_request(tracked);
+  return result;
+}

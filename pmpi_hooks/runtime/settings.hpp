@@ -1,0 +1,22 @@
+// The library's settings, read from COMMTUNE_* environment variables (see
+// include/commtune/pmpi/settings.hpp for the list) and checked: an unknown variable or value is
+// reported and the default used, never an error that stops the application.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace commtune::pmpi {
+
+struct Settings {
+  std::string output;         // empty: ./commtune-<program>-<date-time>
+  bool profile = true;        // COMMTUNE_MODE=profile (false: off)
+  std::string clock = "auto"; // auto|tsc|monotonic
+  bool quiet = false;
+  std::string command;        // as given to `commtune run`
+};
+
+// Reads the environment; problems go to `warnings`, one sentence each naming the variable.
+Settings read_settings(std::vector<std::string>& warnings);
+
+}  // namespace commtune::pmpi
