@@ -161,7 +161,7 @@ INT_TYPES = {"int", "MPI_Count", "MPI_Aint", "MPI_Offset", "MPI_Fint"}
 ROLE_TABLE = [
     ("send_buf", {"sendbuf"}, {"void"}, 1),
     ("recv_buf", {"recvbuf"}, {"void"}, 1),
-    ("buf", {"buf", "buffer", "inbuf"}, {"void"}, 1),
+    ("buf", {"buf", "ibuf", "buffer", "inbuf"}, {"void"}, 1),
     ("count", {"count"}, INT_TYPES, 0),
     ("send_count", {"sendcount"}, INT_TYPES, 0),
     ("recv_count", {"recvcount"}, INT_TYPES, 0),
@@ -358,7 +358,7 @@ def plan(function: Function) -> Plan:
     def n(role: str) -> str:
         return roles[role].name
 
-    if base in P2P_SEND and have("buf", "count", "datatype", "dest", "comm"):
+    if base in P2P_SEND and have("count", "datatype", "dest", "comm"):
         body = [f"call.add_sent(peer_bytes({n('dest')}, {n('count')}, {n('datatype')}));"]
         uses = [n("count"), n("datatype"), n("dest")]
         if "request" in roles:
@@ -701,6 +701,7 @@ def emit_exports(c_symbols: list[str], fortran: list[str]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preprocessed", required=True, type=pathlib.Path, help="mpi.h after the C preprocessor")
+    parser.add_argument("--c-symbols", type=pathlib.Path, help="symbols the C MPI libraries export")
     parser.add_argument("--fortran-symbols", type=pathlib.Path, help="symbols the Fortran MPI libraries export")
     parser.add_argument("--output-dir", required=True, type=pathlib.Path)
     options = parser.parse_args(argv)
@@ -709,6 +710,14 @@ def main(argv: list[str]) -> int:
     if not any(f.name == "MPI_Send" for f in functions):
         print(f"mpiwrap.py: no MPI_Send in {options.preprocessed}: is it a preprocessed mpi.h?", file=sys.stderr)
         return 1
+    if options.c_symbols:
+        # A function mpi.h declares but the C library does not implement (MPICH declares some
+        # Fortran-status conversions that live in its Fortran library, or nowhere) cannot be
+        # called by a C program and cannot be forwarded by us.
+        c_symbols = set(options.c_symbols.read_text().split())
+        for f in functions:
+            if f.pmpi not in c_symbols and f.name not in NOT_WRAPPED:
+                NOT_WRAPPED[f.name] = f"mpi.h declares it but the C MPI library does not export {f.pmpi}"
     plans = {f.name: plan(f) for f in functions}
     exported = set()
     if options.fortran_symbols and options.fortran_symbols.exists():
