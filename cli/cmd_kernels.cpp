@@ -2,12 +2,10 @@
 // `commtune kernel NAME [--param k=v]... [--iterations N] [--warmup N] [-o FILE] [-- launcher...]`:
 // validates the parameters, then runs `<launcher...> commtune-kernel-run NAME ...` and passes its
 // JSON and exit code through.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -68,9 +67,8 @@ void list_kernels(const ListOptions& options) {
                            {"baseline_variant", info.baseline_variant}};
       entry["params"] = nlohmann::json::array();
       for (const auto& spec : info.params.specs()) {
-        nlohmann::json p{{"name", spec.name},          {"type", kernels::to_string(spec.type)},
-                         {"default", spec.default_value}, {"unit", spec.unit},
-                         {"description", spec.description}, {"log_scale", spec.log_scale}};
+        nlohmann::json p{{"name", spec.name}, {"type", kernels::to_string(spec.type)}, {"default", spec.default_value},
+                         {"unit", spec.unit}, {"description", spec.description},       {"log_scale", spec.log_scale}};
         if (spec.type == kernels::ParamType::Choice) {
           p["choices"] = spec.choices;
         } else if (spec.type != kernels::ParamType::Boolean) {
@@ -157,15 +155,19 @@ void run_kernel(const KernelOptions& options) {
     fmt::print(stderr, "commtune kernel: {} not found (set COMMTUNE_KERNEL_RUNNER to its path)\n", runner.string());
     throw ExitCode{1};
   }
-  std::vector<std::string> command = options.launcher.empty() ? default_launcher() : options.launcher;
+  // main() takes the words after "--" out before CLI11 parses; without "--", launcher words given as
+  // extra positionals still count.
+  std::vector<std::string> launcher = command_after_separator();
+  if (launcher.empty()) launcher = options.launcher;
+  std::vector<std::string> command = launcher.empty() ? default_launcher() : launcher;
   command.push_back(runner.string());
   command.push_back(options.name);
   for (const std::string& pair : options.params) {
     command.push_back("--param");
     command.push_back(pair);
   }
-  command.insert(command.end(), {"--iterations", std::to_string(options.iterations), "--warmup",
-                                 std::to_string(options.warmup)});
+  command.insert(command.end(),
+                 {"--iterations", std::to_string(options.iterations), "--warmup", std::to_string(options.warmup)});
   if (!options.output.empty()) command.insert(command.end(), {"--output", fs::absolute(options.output).string()});
   std::fflush(stdout);
   throw ExitCode{run_and_wait(command)};
@@ -176,8 +178,9 @@ void run_kernel(const KernelOptions& options) {
 void add_kernels_commands(CLI::App& app) {
   auto list = std::make_shared<ListOptions>();
   CLI::App* list_cmd = app.add_subcommand(
-      "kernels", "List the communication-technique kernels and every parameter: type, range or choices, default, "
-                 "unit.");
+      "kernels",
+      "List the communication-technique kernels and every parameter: type, range or choices, default, "
+      "unit.");
   list_cmd->add_flag("--json", list->json, "Print the list as JSON (schema commtune.kernel_list/1)");
   list_cmd->callback([list] { list_kernels(*list); });
 

@@ -20,6 +20,8 @@
 #include "commands.hpp"
 #include "commtune/pmpi/settings.hpp"
 
+extern char** environ;
+
 namespace commtune::cli {
 namespace {
 
@@ -125,6 +127,9 @@ void run(RunOptions& options, std::vector<std::string> command) {
 
   const Launcher launcher = classify_launcher(command[0]);
   std::string& output = options.settings["COMMTUNE_OUTPUT"];
+  if (const char* from_environment = std::getenv("COMMTUNE_OUTPUT"); output.empty() && from_environment) {
+    output = from_environment;
+  }
   if (output.empty()) {
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     output = fmt::format("commtune-{}-{:%Y%m%d-%H%M%S}", program_name(command, launcher), fmt::localtime(now));
@@ -149,8 +154,14 @@ void run(RunOptions& options, std::vector<std::string> command) {
   for (const auto& [name, value] : options.settings) {
     if (value.empty()) continue;
     setenv(name.c_str(), value.c_str(), 1);
-    exported.push_back(name);
   }
+  // Settings given as environment variables travel as they are; the library checks them and
+  // warns about what it does not know, so that a stray variable never stops the program.
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.starts_with("COMMTUNE_")) exported.emplace_back(variable.substr(0, variable.find('=')));
+  }
+  if (const char* quiet = std::getenv("COMMTUNE_QUIET"); quiet && std::string_view(quiet) == "1") options.quiet = true;
   // Open MPI's mpirun passes only the variables named with -x to ranks on other nodes; Hydra and
   // srun pass the whole environment.
   if (launcher == Launcher::OpenMpi) {
@@ -194,12 +205,13 @@ void add_run_command(CLI::App& app) {
     std::string description(setting.description);
     if (!setting.default_value.empty()) description += fmt::format(" [default: {}]", setting.default_value);
     if (flag == "--quiet") {
+      description += fmt::format(" [env: {}=1]", env);
       cmd->add_flag_callback(flag, [options, env] { options->settings[env] = "1"; options->quiet = true; },
-                             description)
-          ->envname(env);
+                             description);
       continue;
     }
-    CLI::Option* option = cmd->add_option(flag, options->settings[env], description)->envname(env);
+    description += fmt::format(" [env: {}]", env);
+    CLI::Option* option = cmd->add_option(flag, options->settings[env], description);
     if (!setting.accepted.empty()) {
       std::vector<std::string> accepted;
       for (const auto part : std::views::split(setting.accepted, '|')) accepted.emplace_back(part.begin(), part.end());

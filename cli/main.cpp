@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
                                                 commtune::build::kMpiFlavour));
   app.require_subcommand(1);
   app.footer(
-      "Every option can also be set with the COMMTUNE_... environment variable named in its help.\n"
+      "Options of `run` can also be given as the COMMTUNE_... environment variables named in its help.\n"
       "Documentation: docs/usage.md");
   commtune::cli::add_run_command(app);
   commtune::cli::add_preload_command(app);

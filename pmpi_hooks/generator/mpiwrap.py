@@ -394,6 +394,8 @@ def plan(function: Function) -> Plan:
             return _volume_plan(function, "collective", sent, received, roles)
     if base in RMA and "win" in roles:
         sent, received = RMA[base]
+        if "target_rank" in names:  # nothing moves to or from MPI_PROC_NULL
+            sent, received = (e if e == "0" else f"target_rank == MPI_PROC_NULL ? 0 : {e}" for e in (sent, received))
         return _volume_plan(function, "rma", sent, received, roles)
     core = function.name[len("MPI_") :]
     if core.startswith("File_") and have("file", "buf", "count", "datatype"):
@@ -654,7 +656,8 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
             lines.append(f"// template: hand_written (runtime/fortran_special.cpp)")
             lines.append(f'extern "C" COMMTUNE_EXPORT void {symbol}({", ".join(params)}) {{')
             lines.append(f'  static const auto real = reinterpret_cast<{typedef}>(fortran::resolve("{symbol}"));')
-            lines.append(f"  fortran::{f.name[4:].lower()}(real, {', '.join(forwarded)});")
+            binding = "fortran::Binding::F08" if "_f08" in symbol.lower() else "fortran::Binding::Legacy"
+            lines.append(f"  fortran::{f.name[4:].lower()}({binding}, real, {', '.join(forwarded)});")
             lines.append("}")
             lines.append("")
             continue

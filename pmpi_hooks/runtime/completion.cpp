@@ -1,5 +1,7 @@
 // Hand-written C wrappers for request completion and persistent starts: the requests are looked
-// up before MPI releases their handles, and completed receives are attributed afterwards.
+// up before MPI releases their handles, and completed receives are attributed afterwards. A call
+// that is not recorded (nested inside another wrapper: MPICH's Fortran bindings call the C
+// functions) goes straight through and leaves the thread's completion set to the outer wrapper.
 #include <mpi.h>
 
 #include "runtime/export.hpp"
@@ -40,6 +42,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Test(MPI_Request* request, int* flag, MPI_Sta
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MPI_Status statuses[]) {
   CallScope call(FunctionId::MPI_Waitall);
+  if (!call.recording()) return PMPI_Waitall(count, requests, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
@@ -55,6 +58,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MP
 
 extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], int* flag, MPI_Status statuses[]) {
   CallScope call(FunctionId::MPI_Testall);
+  if (!call.recording()) return PMPI_Testall(count, requests, flag, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
@@ -70,32 +74,35 @@ extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], in
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_Status* status) {
   CallScope call(FunctionId::MPI_Waitany);
+  if (!call.recording()) return PMPI_Waitany(count, requests, index, status);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
   MPI_Status own;
   if (set.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
   const int result = PMPI_Waitany(count, requests, index, status);
   call.stop();
-  if (set.any() && result == MPI_SUCCESS && *index != MPI_UNDEFINED) set.completed(call, *index, status);
+  if (set.any() && result == MPI_SUCCESS && *index >= 0 && *index < count) set.completed(call, *index, status);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Testany(int count, MPI_Request requests[], int* index, int* flag,
                                            MPI_Status* status) {
   CallScope call(FunctionId::MPI_Testany);
+  if (!call.recording()) return PMPI_Testany(count, requests, index, flag, status);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
   MPI_Status own;
   if (set.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
   const int result = PMPI_Testany(count, requests, index, flag, status);
   call.stop();
-  if (set.any() && result == MPI_SUCCESS && *flag && *index != MPI_UNDEFINED) set.completed(call, *index, status);
+  if (set.any() && result == MPI_SUCCESS && *flag && *index >= 0 && *index < count) set.completed(call, *index, status);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
                                             MPI_Status statuses[]) {
   CallScope call(FunctionId::MPI_Waitsome);
+  if (!call.recording()) return PMPI_Waitsome(incount, requests, outcount, indices, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, incount, [&](int i) { return requests[i]; });
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
@@ -103,7 +110,9 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[],
   call.stop();
   if (set.any() && *outcount != MPI_UNDEFINED) {
     for (int k = 0; k < *outcount; ++k) {
-      if (completed_ok(result, statuses, k)) set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+      if (completed_ok(result, statuses, k) && indices[k] >= 0 && indices[k] < incount) {
+        set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+      }
     }
   }
   return result;
@@ -112,6 +121,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[],
 extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[], int* outcount, int indices[],
                                             MPI_Status statuses[]) {
   CallScope call(FunctionId::MPI_Testsome);
+  if (!call.recording()) return PMPI_Testsome(incount, requests, outcount, indices, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, incount, [&](int i) { return requests[i]; });
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
@@ -119,7 +129,9 @@ extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[],
   call.stop();
   if (set.any() && *outcount != MPI_UNDEFINED) {
     for (int k = 0; k < *outcount; ++k) {
-      if (completed_ok(result, statuses, k)) set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+      if (completed_ok(result, statuses, k) && indices[k] >= 0 && indices[k] < incount) {
+        set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+      }
     }
   }
   return result;
@@ -136,6 +148,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Start(MPI_Request* request) {
 
 extern "C" COMMTUNE_EXPORT int MPI_Startall(int count, MPI_Request requests[]) {
   CallScope call(FunctionId::MPI_Startall);
+  if (!call.recording()) return PMPI_Startall(count, requests);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
   const int result = PMPI_Startall(count, requests);

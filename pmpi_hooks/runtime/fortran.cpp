@@ -88,6 +88,17 @@ void* resolve(const char* symbol) noexcept {
   return next;
 }
 
+int index_base(Binding binding) noexcept {
+  static const bool zero_based_f08 = [] {
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int length = 0;
+    PMPI_Get_library_version(version, &length);
+    int major = 0, minor = 0;
+    return std::sscanf(version, "MPICH Version: %d.%d", &major, &minor) == 2 && (major < 4 || (major == 4 && minor < 1));
+  }();
+  return binding == Binding::F08 && zero_based_f08 ? 0 : 1;
+}
+
 bool succeeded(const void* ierror) noexcept { return !ierror || as_int(ierror) == MPI_SUCCESS; }
 
 bool is_status_ignore(const void* status) noexcept { return is_one_of(status, sentinels().status_ignore); }
@@ -117,7 +128,7 @@ struct NotRecorded {
 };
 }  // namespace
 
-void init(void (*real)(void*), void* ierror) {
+void init(Binding binding, void (*real)(void*), void* ierror) {
   const std::uint64_t entry_ns = clock::monotonic_ns();
   {
     NotRecorded guard;
@@ -126,7 +137,7 @@ void init(void (*real)(void*), void* ierror) {
   if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init, entry_ns);
 }
 
-void init_thread(void (*real)(void*, void*, void*), void* required, void* provided, void* ierror) {
+void init_thread(Binding binding, void (*real)(void*, void*, void*), void* required, void* provided, void* ierror) {
   const std::uint64_t entry_ns = clock::monotonic_ns();
   {
     NotRecorded guard;
@@ -135,13 +146,13 @@ void init_thread(void (*real)(void*, void*, void*), void* required, void* provid
   if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns);
 }
 
-void finalize(void (*real)(void*), void* ierror) {
+void finalize(Binding binding, void (*real)(void*), void* ierror) {
   runtime::before_finalize();
   NotRecorded guard;
   real(ierror);
 }
 
-void pcontrol(void (*real)(void*), void* level) {
+void pcontrol(Binding binding, void (*real)(void*), void* level) {
   {
     CallScope call(FunctionId::MPI_Pcontrol);
     call.stop();
@@ -151,7 +162,7 @@ void pcontrol(void (*real)(void*), void* level) {
   real(level);
 }
 
-void wait(void (*real)(void*, void*, void*), void* request, void* status, void* ierror) {
+void wait(Binding binding, void (*real)(void*, void*, void*), void* request, void* status, void* ierror) {
   CallScope call(FunctionId::MPI_Wait);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   StatusBuffer own;
@@ -164,7 +175,7 @@ void wait(void (*real)(void*, void*, void*), void* request, void* status, void* 
   }
 }
 
-void test(void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror) {
+void test(Binding binding, void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror) {
   CallScope call(FunctionId::MPI_Test);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   StatusBuffer own;
@@ -187,7 +198,7 @@ void complete_array(CallScope& call, CompletionSet& set, void* statuses, int cou
 }
 }  // namespace
 
-void waitall(void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror) {
+void waitall(Binding binding, void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror) {
   CallScope call(FunctionId::MPI_Waitall);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(count);
@@ -198,7 +209,7 @@ void waitall(void (*real)(void*, void*, void*, void*), void* count, void* reques
   if (set.any() && succeeded(ierror)) complete_array(call, set, statuses, n);
 }
 
-void testall(void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
+void testall(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
              void* statuses, void* ierror) {
   CallScope call(FunctionId::MPI_Testall);
   CompletionSet& set = thread_completion_set();
@@ -210,7 +221,7 @@ void testall(void (*real)(void*, void*, void*, void*, void*), void* count, void*
   if (set.any() && succeeded(ierror) && as_int(flag)) complete_array(call, set, statuses, n);
 }
 
-void waitany(void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
+void waitany(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
              void* status, void* ierror) {
   CallScope call(FunctionId::MPI_Waitany);
   CompletionSet& set = thread_completion_set();
@@ -220,13 +231,13 @@ void waitany(void (*real)(void*, void*, void*, void*, void*), void* count, void*
   real(count, requests, index, status, ierror);
   call.stop();
   MPI_Status c_status;
-  const int completed = as_int(index);  // 1-based in Fortran
-  if (set.any() && succeeded(ierror) && completed != MPI_UNDEFINED) {
+  const int completed = as_int(index) - index_base(binding) + 1;  // 1-based from here on
+  if (set.any() && succeeded(ierror) && completed >= 1 && completed <= as_int(count)) {
     set.completed(call, completed - 1, set.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
 }
 
-void testany(void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
+void testany(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
              void* flag, void* status, void* ierror) {
   CallScope call(FunctionId::MPI_Testany);
   CompletionSet& set = thread_completion_set();
@@ -236,14 +247,14 @@ void testany(void (*real)(void*, void*, void*, void*, void*, void*), void* count
   real(count, requests, index, flag, status, ierror);
   call.stop();
   MPI_Status c_status;
-  const int completed = as_int(index);
-  if (set.any() && succeeded(ierror) && as_int(flag) && completed != MPI_UNDEFINED) {
+  const int completed = as_int(index) - index_base(binding) + 1;
+  if (set.any() && succeeded(ierror) && as_int(flag) && completed >= 1 && completed <= as_int(count)) {
     set.completed(call, completed - 1, set.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
 }
 
 namespace {
-void some(FunctionId id, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
+void some(FunctionId id, Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
           void* outcount, void* indices, void* statuses, void* ierror) {
   CallScope call(id);
   CompletionSet& set = thread_completion_set();
@@ -256,23 +267,24 @@ void some(FunctionId id, void (*real)(void*, void*, void*, void*, void*, void*),
   if (!set.any() || !succeeded(ierror) || done == MPI_UNDEFINED) return;
   MPI_Status c_status;
   for (int k = 0; k < done; ++k) {
-    const int completed = static_cast<const MPI_Fint*>(indices)[k] - 1;  // 1-based in Fortran
+    const int completed = static_cast<const MPI_Fint*>(indices)[k] - index_base(binding);
+    if (completed < 0 || completed >= n) continue;
     set.completed(call, completed, set.wants_status() ? status_to_c(status_at(statuses, k), &c_status) : nullptr);
   }
 }
 }  // namespace
 
-void waitsome(void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
+void waitsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
               void* outcount, void* indices, void* statuses, void* ierror) {
-  some(FunctionId::MPI_Waitsome, real, incount, requests, outcount, indices, statuses, ierror);
+  some(FunctionId::MPI_Waitsome, binding, real, incount, requests, outcount, indices, statuses, ierror);
 }
 
-void testsome(void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
+void testsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
               void* outcount, void* indices, void* statuses, void* ierror) {
-  some(FunctionId::MPI_Testsome, real, incount, requests, outcount, indices, statuses, ierror);
+  some(FunctionId::MPI_Testsome, binding, real, incount, requests, outcount, indices, statuses, ierror);
 }
 
-void start(void (*real)(void*, void*), void* request, void* ierror) {
+void start(Binding binding, void (*real)(void*, void*), void* request, void* ierror) {
   CallScope call(FunctionId::MPI_Start);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   real(request, ierror);
@@ -280,7 +292,7 @@ void start(void (*real)(void*, void*), void* request, void* ierror) {
   if (succeeded(ierror)) request_started(call, tracked);
 }
 
-void startall(void (*real)(void*, void*, void*), void* count, void* requests, void* ierror) {
+void startall(Binding binding, void (*real)(void*, void*, void*), void* count, void* requests, void* ierror) {
   CallScope call(FunctionId::MPI_Startall);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(count);
@@ -292,7 +304,7 @@ void startall(void (*real)(void*, void*, void*), void* count, void* requests, vo
   }
 }
 
-void request_free(void (*real)(void*, void*), void* request, void* ierror) {
+void request_free(Binding binding, void (*real)(void*, void*), void* request, void* ierror) {
   CallScope call(FunctionId::MPI_Request_free);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   real(request, ierror);

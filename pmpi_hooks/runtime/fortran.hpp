@@ -44,28 +44,32 @@ inline const int* int_array(const void* fortran_array) noexcept { return static_
 // A C request handle for a record function that reads `*request`.
 MPI_Request& request_slot(const void* fortran_request) noexcept;
 
-using Subroutine = void (*)();
+enum class Binding { Legacy, F08 };  // mpif.h and `use mpi`, or `use mpi_f08`
+
+// The index of the first request that MPI_Waitany/Testany/Waitsome/Testsome report: 1 in Fortran,
+// but 0 in MPICH's mpi_f08 bindings before 4.1 (pmodels/mpich#6270).
+int index_base(Binding binding) noexcept;
 
 // Hand-written Fortran bindings (called by the generated per-mangling entry points).
-void init(void (*real)(void*), void* ierror);
-void init_thread(void (*real)(void*, void*, void*), void* required, void* provided, void* ierror);
-void finalize(void (*real)(void*), void* ierror);
-void pcontrol(void (*real)(void*), void* level);
-void wait(void (*real)(void*, void*, void*), void* request, void* status, void* ierror);
-void test(void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror);
-void waitall(void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror);
-void testall(void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
+void init(Binding binding, void (*real)(void*), void* ierror);
+void init_thread(Binding binding, void (*real)(void*, void*, void*), void* required, void* provided, void* ierror);
+void finalize(Binding binding, void (*real)(void*), void* ierror);
+void pcontrol(Binding binding, void (*real)(void*), void* level);
+void wait(Binding binding, void (*real)(void*, void*, void*), void* request, void* status, void* ierror);
+void test(Binding binding, void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror);
+void waitall(Binding binding, void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror);
+void testall(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
              void* statuses, void* ierror);
-void waitany(void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
+void waitany(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
              void* status, void* ierror);
-void testany(void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
+void testany(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
              void* flag, void* status, void* ierror);
-void waitsome(void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
+void waitsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
               void* outcount, void* indices, void* statuses, void* ierror);
-void testsome(void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
+void testsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
               void* outcount, void* indices, void* statuses, void* ierror);
-void start(void (*real)(void*, void*), void* request, void* ierror);
-void startall(void (*real)(void*, void*, void*), void* count, void* requests, void* ierror);
-void request_free(void (*real)(void*, void*), void* request, void* ierror);
+void start(Binding binding, void (*real)(void*, void*), void* request, void* ierror);
+void startall(Binding binding, void (*real)(void*, void*, void*), void* count, void* requests, void* ierror);
+void request_free(Binding binding, void (*real)(void*, void*), void* request, void* ierror);
 
 }  // namespace commtune::pmpi::fortran

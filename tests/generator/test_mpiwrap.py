@@ -122,7 +122,8 @@ class PlanTest(unittest.TestCase):
 
     def test_one_sided_and_io(self):
         self.assertEqual(self.plan("MPI_Put").template, "rma")
-        self.assertIn("call.add_sent(type_bytes(origin_count, origin_datatype));", self.plan("MPI_Put").body)
+        self.assertIn("call.add_sent(target_rank == MPI_PROC_NULL ? 0 : type_bytes(origin_count, origin_datatype));",
+                      self.plan("MPI_Put").body)
         self.assertEqual(self.plan("MPI_File_write_at").template, "file_io")
 
     def test_everything_else_is_counted_and_timed_only(self):

@@ -25,7 +25,7 @@ inline constexpr std::array<Setting, 5> kSettings = {{
     {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
      "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
      "or clock_gettime(CLOCK_MONOTONIC)"},
-    {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "1: print only warnings on stderr"},
+    {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "Print only warnings on stderr (no summary line)"},
     {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)"},
 }};
 
