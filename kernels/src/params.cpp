@@ -64,6 +64,7 @@ std::string to_string(ParamType type) {
     case ParamType::Bytes: return "bytes";
     case ParamType::Choice: return "choice";
     case ParamType::Boolean: return "boolean";
+    case ParamType::Text: return "text";
   }
   return "unknown";
 }
@@ -93,6 +94,9 @@ std::string ParamSpace::describe_range(const ParamSpec& spec) {
     case ParamType::Choice:
       return fmt::format("one of {} (default {})", fmt::join(spec.choices, ", "), spec.default_value);
     case ParamType::Boolean: return fmt::format("true or false (default {})", spec.default_value);
+    case ParamType::Text:
+      return spec.default_value.empty() ? "any text (default empty)"
+                                        : fmt::format("any text (default {})", spec.default_value);
     case ParamType::Bytes:
       return fmt::format("{} .. {} bytes (default {})", format_number(spec.min), format_number(spec.max),
                          spec.default_value);
@@ -126,6 +130,8 @@ std::string ParamSpace::canonical(const ParamSpec& spec, const std::string& raw)
       if (!number || *number != std::floor(*number) || *number < spec.min || *number > spec.max) throw reject();
       return format_number(*number);
     }
+    case ParamType::Text:
+      return value;
     case ParamType::Real: {
       const auto number = parse_number(value);
       if (!number || *number < spec.min || *number > spec.max) throw reject();

@@ -17,6 +17,7 @@ enum class ParamType {
   Bytes,    // whole number of bytes in [min, max]; accepts suffixes K, M, G (powers of 1024)
   Choice,   // one of `choices`
   Boolean,  // true/false (also 1/0, on/off, yes/no)
+  Text,     // free text, such as a path (empty allowed when it is the default)
 };
 
 std::string to_string(ParamType type);

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Measures the time the preload library adds per MPI call: runs commtune-bench-overhead without
+the library and with it (each clock), alternating runs so that the machine's noise hits all
+configurations alike, and prints the median of each case and the difference.
+
+  python3 pmpi_hooks/bench/overhead.py --build build [--runs 5] [--launcher mpirun] [--markdown]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+
+
+def measure(command, env):
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    return {row["case"]: row["ns_per_call"] for row in map(json.loads, (l for l in out.splitlines() if l.startswith("{")))}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--launcher", default="mpirun")
+    parser.add_argument("--calls", default="200000")
+    parser.add_argument("--markdown", action="store_true")
+    options = parser.parse_args()
+    build = pathlib.Path(options.build).resolve()
+    bench = str(build / "bin" / "commtune-bench-overhead")
+    library = str(build / "lib" / "libcommtune_pmpi.so")
+    base = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("COMMTUNE_")}
+    configurations = {
+        "without": dict(base),
+        "commtune (tsc)": dict(base, LD_PRELOAD=library, COMMTUNE_CLOCK="tsc", COMMTUNE_QUIET="1",
+                               COMMTUNE_OUTPUT="/tmp/commtune-overhead-tsc"),
+        "commtune (clock_gettime)": dict(base, LD_PRELOAD=library, COMMTUNE_CLOCK="monotonic", COMMTUNE_QUIET="1",
+                                         COMMTUNE_OUTPUT="/tmp/commtune-overhead-monotonic"),
+    }
+    samples = {name: {} for name in configurations}
+    for _ in range(options.runs):
+        for name, env in configurations.items():
+            for case, ns in measure([options.launcher, "-np", "2", bench, options.calls], env).items():
+                samples[name].setdefault(case, []).append(ns)
+    cases = list(samples["without"])
+    median = {name: {case: statistics.median(samples[name][case]) for case in cases} for name in configurations}
+    if options.markdown:
+        print("| case | without (ns) | commtune, tsc (ns) | added | commtune, clock_gettime (ns) | added |")
+        print("|---|---|---|---|---|---|")
+        for case in cases:
+            w, t, m = (median[n][case] for n in configurations)
+            if case.startswith("floor"):
+                print(f"| {case} | {w:.1f} | | | | |")
+            else:
+                print(f"| {case} | {w:.1f} | {t:.1f} | **{t - w:+.1f}** | {m:.1f} | {m - w:+.1f} |")
+    else:
+        for case in cases:
+            w, t, m = (median[n][case] for n in configurations)
+            print(f"{case:40s} without {w:8.1f} ns   tsc {t:8.1f} ({t - w:+6.1f})   clock_gettime {m:8.1f} ({m - w:+6.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Bad use of the preload library and of `commtune run`: each case runs a program with and
+without commtune and checks that the program's output and exit code are unchanged and that
+commtune said something clear about what was wrong."""
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+
+def run(command, env, cwd):
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    return result.returncode, result.stdout, result.stderr
+
+
+class Case:
+    def __init__(self, options):
+        self.o = options
+        self.work = pathlib.Path(options.workdir)
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        self.env = dict(os.environ)
+        for name in list(self.env):
+            if name.startswith("COMMTUNE_") or name == "LD_PRELOAD":
+                del self.env[name]
+        self.failures = []
+
+    def launch(self, *program):
+        return [self.o.launcher, "-np", "2", *program]
+
+    def plain(self, command):
+        return run(command, self.env, self.work)
+
+    def preloaded(self, command, **settings):
+        env = dict(self.env, LD_PRELOAD=self.o.preload, **settings)
+        return run(command, env, self.work)
+
+    def expect(self, condition, message):
+        if not condition:
+            self.failures.append(message)
+
+    def same_as_plain(self, plain, profiled, what):
+        self.expect(plain[0] == profiled[0], f"{what}: exit code {profiled[0]} with commtune, {plain[0]} without")
+        self.expect(plain[1] == profiled[1], f"{what}: stdout differs:\n--- without\n{plain[1]}--- with\n{profiled[1]}")
+
+
+def case_unwritable_output(c):
+    command = c.launch(c.o.heat, "64", "20")
+    plain = c.plain(command)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT="/proc/commtune-cannot-write-here")
+    c.same_as_plain(plain, profiled, "unwritable output")
+    stderr = profiled[2]
+    c.expect("cannot create /proc/commtune-cannot-write-here" in stderr, f"no warning naming the directory: {stderr}")
+    m = re.search(r"the profile was written to (\S+) instead", stderr)
+    c.expect(m and pathlib.Path(m.group(1)).is_file(), f"no fallback profile reported or found: {stderr}")
+
+
+def case_bad_setting_value(c):
+    command = c.launch(c.o.heat, "64", "20")
+    plain = c.plain(command)
+    out = c.work / "out"
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(out), COMMTUNE_CLOCK="fast", COMMTUNE_FROBNICATE="1")
+    c.same_as_plain(plain, profiled, "bad setting")
+    c.expect("COMMTUNE_CLOCK=fast is not one of auto|tsc|monotonic; using auto" in profiled[2],
+             f"no warning naming COMMTUNE_CLOCK and its accepted values: {profiled[2]}")
+    c.expect("unknown environment variable COMMTUNE_FROBNICATE" in profiled[2],
+             f"no warning naming COMMTUNE_FROBNICATE: {profiled[2]}")
+    c.expect(profiled[2].count("COMMTUNE_CLOCK=fast") == 1, "the warning should be printed once, by rank 0")
+    c.expect((out / "profile.json").is_file(), "the profile should still be written")
+
+
+def case_never_calls_init(c):
+    plain = c.plain(c.launch(c.o.no_init))
+    profiled = run([c.o.commtune, "run", "-o", str(c.work / "out"), "--", *c.launch(c.o.no_init)], c.env, c.work)
+    c.same_as_plain(plain, profiled, "program without MPI_Init")
+    c.expect("no profile in" in profiled[2] and "did not reach MPI_Finalize through MPI_Init" in profiled[2],
+             f"commtune run should say why there is no profile: {profiled[2]}")
+    c.expect(not (c.work / "out" / "profile.json").exists(), "no profile should be written")
+
+
+def case_singleton(c):
+    out = c.work / "out"
+    plain = c.plain([c.o.heat, "64", "20"])
+    profiled = run([c.o.commtune, "run", "--quiet", "-o", str(out), "--", c.o.heat, "64", "20"], c.env, c.work)
+    c.same_as_plain(plain, profiled, "singleton")
+    profile = json.loads((out / "profile.json").read_text())
+    c.expect(profile["ranks"] == 1, f"a singleton run has 1 rank, not {profile['ranks']}")
+    sendrecv = {f["name"]: f["calls"] for f in profile["functions"]}.get("MPI_Sendrecv")
+    c.expect(sendrecv == 40, f"20 steps x 2 MPI_Sendrecv expected, got {sendrecv}")
+
+
+def case_init_twice(c):
+    command = c.launch(c.o.init_twice)
+    plain = c.plain(command)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(c.work / "out"))
+    c.same_as_plain(plain, profiled, "MPI_Init twice")
+    c.expect("commtune: error" not in profiled[2] and "Segmentation" not in profiled[2], profiled[2])
+
+
+def case_finalize_without_init(c):
+    command = c.launch(c.o.finalize_without_init)
+    plain = c.plain(command)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(c.work / "out"))
+    c.expect(plain[0] == profiled[0], f"exit code {profiled[0]} with commtune, {plain[0]} without")
+    c.expect(profiled[1].startswith(plain[1].splitlines()[0]) if plain[1] else True, "output differs")
+    c.expect("Segmentation" not in profiled[2] and "commtune: error" not in profiled[2], profiled[2])
+    c.expect(not (c.work / "out" / "profile.json").exists(), "no profile without MPI_Init")
+
+
+def case_mode_off(c):
+    command = c.launch(c.o.heat, "64", "20")
+    plain = c.plain(command)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(c.work / "out"), COMMTUNE_MODE="off")
+    c.same_as_plain(plain, profiled, "mode off")
+    c.expect(not (c.work / "out" / "profile.json").exists(), "COMMTUNE_MODE=off records and writes nothing")
+
+
+CASES = {name[len("case_"):]: f for name, f in globals().items() if name.startswith("case_")}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("case", choices=sorted(CASES))
+    for name in ("commtune", "preload", "launcher", "heat", "no_init", "init_twice", "finalize_without_init",
+                 "workdir"):
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, required=True)
+    options = parser.parse_args()
+    case = Case(options)
+    CASES[options.case](case)
+    for failure in case.failures:
+        print("FAIL:", failure, file=sys.stderr)
+    print(f"{options.case}: {'ok' if not case.failures else 'failed'}")
+    return 1 if case.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
