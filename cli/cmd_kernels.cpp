@@ -71,7 +71,8 @@ void list_kernels(const ListOptions& options) {
                          {"unit", spec.unit}, {"description", spec.description},       {"log_scale", spec.log_scale}};
         if (spec.type == kernels::ParamType::Choice) {
           p["choices"] = spec.choices;
-        } else if (spec.type != kernels::ParamType::Boolean) {
+        } else if (spec.type == kernels::ParamType::Integer || spec.type == kernels::ParamType::Real ||
+                   spec.type == kernels::ParamType::Bytes) {
           p["min"] = spec.min;
           p["max"] = spec.max;
         }

@@ -223,6 +223,11 @@ void add_run_command(CLI::App& app) {
   cmd->prefix_command();
   cmd->callback([options, cmd] {
     std::vector<std::string> command = cmd->remaining();
+    // prefix_command() passes unknown options on as the command's first word: reject them here.
+    if (!command.empty() && command[0].size() > 1 && command[0][0] == '-') {
+      fmt::print(stderr, "commtune run: unknown option {}; see commtune run --help\n", command[0]);
+      throw ExitCode{2};
+    }
     const auto& after = command_after_separator();
     command.insert(command.end(), after.begin(), after.end());
     run(*options, command);

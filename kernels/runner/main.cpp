@@ -1,0 +1,192 @@
+// commtune-kernel-run NAME [--param k=v]... [--iterations N] [--warmup N] [--output FILE]
+//
+// Runs one configuration of one kernel on every rank of MPI_COMM_WORLD and prints (rank 0) one
+// JSON document, schema "commtune.kernel_result/1". Exit codes: 0 success, 2 bad command line or
+// parameter (message printed once by rank 0), 1 the kernel failed.
+#include <fmt/core.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commtune/kernels/kernel.hpp"
+#include "commtune/kernels/measure.hpp"
+
+namespace {
+
+using commtune::kernels::Kernel;
+using commtune::kernels::KernelRegistry;
+using commtune::kernels::KernelResult;
+using commtune::kernels::ParamSet;
+
+struct Arguments {
+  std::string kernel;
+  std::vector<std::string> params;  // "k=v"
+  int iterations = 20;
+  int warmup = 3;
+  std::string output;
+};
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE:
+      return "single";
+    case MPI_THREAD_FUNNELED:
+      return "funneled";
+    case MPI_THREAD_SERIALIZED:
+      return "serialized";
+    case MPI_THREAD_MULTIPLE:
+      return "multiple";
+  }
+  return "unknown";
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, static_cast<std::size_t>(length));
+  while (!version.empty() && (version.back() == '\n' || version.back() == ' ' || version.back() == '\0')) {
+    version.pop_back();
+  }
+  return version;
+}
+
+// JSON cannot carry NaN or infinity; a metric that is not finite is reported as null.
+nlohmann::ordered_json number_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::ordered_json(value) : nullptr;
+}
+
+nlohmann::ordered_json to_json(const Kernel& kernel, const ParamSet& params, const Arguments& args,
+                               const KernelResult& result, int ranks, int thread_level) {
+  const auto summary = commtune::kernels::summarize(result.iteration_times_s);
+  nlohmann::ordered_json doc;
+  doc["schema"] = commtune::kernels::kResultSchema;
+  doc["kernel"] = kernel.info().name;
+  doc["params"] = params.values();
+  doc["ranks"] = ranks;
+  doc["iterations"] = args.iterations;
+  doc["warmup"] = args.warmup;
+  doc["iteration_times_s"] = result.iteration_times_s;
+  doc["summary_s"] = {
+      {"min", summary.min}, {"median", summary.median}, {"mean", summary.mean}, {"stddev", summary.stddev}};
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : result.metrics) metrics[name] = number_or_null(value);
+  doc["metrics"] = metrics;
+  doc["checksum"] = result.checksum;
+  doc["notes"] = result.notes;
+  doc["host"] = host_name();
+  doc["mpi_library"] = mpi_library_version();
+  doc["mpi_thread_level"] = thread_level_name(thread_level);
+  return doc;
+}
+
+// Resolves the parameters; returns the error message instead when they are not accepted.
+std::optional<std::string> resolve(const Kernel& kernel, const std::vector<std::string>& pairs, ParamSet& out) {
+  std::map<std::string, std::string> overrides;
+  for (const std::string& pair : pairs) {
+    const auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return fmt::format("--param '{}' is not of the form name=value", pair);
+    }
+    overrides[pair.substr(0, equals)] = pair.substr(equals + 1);
+  }
+  try {
+    out = kernel.info().params.resolve(overrides);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Some kernels call MPI from several threads (the overlap kernel's progress thread), so the runner
+  // asks for MPI_THREAD_MULTIPLE; the level obtained is reported and kernels check it themselves.
+  int thread_level = MPI_THREAD_SINGLE;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &thread_level);
+  int rank = 0;
+  int ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+
+  auto fail = [&](int code, const std::string& message) {
+    if (rank == 0) fmt::print(stderr, "commtune-kernel-run: {}\n", message);
+    MPI_Finalize();
+    return code;
+  };
+
+  Arguments args;
+  CLI::App app{"Runs one configuration of a commtune kernel and prints a JSON result (rank 0)."};
+  app.add_option("name", args.kernel, "Kernel name (see `commtune kernels`)")->required();
+  app.add_option("--param", args.params, "Parameter override name=value (repeatable)");
+  app.add_option("--iterations", args.iterations, "Timed iterations")->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", args.warmup, "Untimed iterations before them")->check(CLI::Range(0, 1000000));
+  app.add_option("--output", args.output, "Write the JSON to this file instead of standard output");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    if (rank == 0) app.exit(e);
+    MPI_Finalize();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return fail(2, e.what());
+  }
+
+  Kernel* kernel = KernelRegistry::instance().find(args.kernel);
+  if (!kernel) {
+    std::string names;
+    for (const Kernel* k : KernelRegistry::instance().all()) names += (names.empty() ? "" : ", ") + k->info().name;
+    return fail(2, fmt::format("unknown kernel '{}'; available: {}", args.kernel, names));
+  }
+  ParamSet params;
+  if (auto error = resolve(*kernel, args.params, params)) return fail(2, fmt::format("{}: {}", args.kernel, *error));
+
+  KernelResult result;
+  try {
+    commtune::kernels::RunOptions options;
+    options.iterations = args.iterations;
+    options.warmup = args.warmup;
+    result = kernel->run(params, options, MPI_COMM_WORLD);
+  } catch (const std::exception& e) {
+    // A kernel that throws on some ranks only would leave the others blocked in a collective.
+    fmt::print(stderr, "commtune-kernel-run: rank {}: kernel '{}' failed: {}\n", rank, args.kernel, e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+  }
+
+  const auto doc = to_json(*kernel, params, args, result, ranks, thread_level);
+  int code = 0;
+  if (rank == 0) {
+    const std::string text = doc.dump(2) + "\n";
+    if (args.output.empty()) {
+      fmt::print("{}", text);
+      std::fflush(stdout);
+    } else {
+      std::ofstream file(args.output);
+      file << text;
+      if (!file) {
+        fmt::print(stderr, "commtune-kernel-run: cannot write {}\n", args.output);
+        code = 1;
+      }
+    }
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return code;
+}
