@@ -16,6 +16,24 @@ bool completed_ok(int result, const MPI_Status* statuses, int i) {
   return result == MPI_SUCCESS || (result == MPI_ERR_IN_STATUS && statuses[i].MPI_ERROR == MPI_SUCCESS);
 }
 
+// Waitall/Testall: every request of the array completed.
+void attribute_all(CallScope& call, CompletionSet& set, int result, int count, const MPI_Status* statuses) {
+  for (int i = 0; i < count; ++i) {
+    if (completed_ok(result, statuses, i)) set.completed(call, i, set.wants_status() ? &statuses[i] : nullptr);
+  }
+}
+
+// Waitsome/Testsome: the requests named by indices[0 .. outcount) completed.
+void attribute_some(CallScope& call, CompletionSet& set, int result, int incount, int outcount, const int* indices,
+                    const MPI_Status* statuses) {
+  if (outcount == MPI_UNDEFINED) return;
+  for (int k = 0; k < outcount; ++k) {
+    if (completed_ok(result, statuses, k) && indices[k] >= 0 && indices[k] < incount) {
+      set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" COMMTUNE_EXPORT int MPI_Wait(MPI_Request* request, MPI_Status* status) {
@@ -48,11 +66,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MP
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
   const int result = PMPI_Waitall(count, requests, statuses);
   call.stop();
-  if (set.any()) {
-    for (int i = 0; i < count; ++i) {
-      if (completed_ok(result, statuses, i)) set.completed(call, i, set.wants_status() ? &statuses[i] : nullptr);
-    }
-  }
+  if (set.any()) attribute_all(call, set, result, count, statuses);
   return result;
 }
 
@@ -64,11 +78,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], in
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(count);
   const int result = PMPI_Testall(count, requests, flag, statuses);
   call.stop();
-  if (set.any() && *flag) {
-    for (int i = 0; i < count; ++i) {
-      if (completed_ok(result, statuses, i)) set.completed(call, i, set.wants_status() ? &statuses[i] : nullptr);
-    }
-  }
+  if (set.any() && *flag) attribute_all(call, set, result, count, statuses);
   return result;
 }
 
@@ -108,13 +118,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[],
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
   const int result = PMPI_Waitsome(incount, requests, outcount, indices, statuses);
   call.stop();
-  if (set.any() && *outcount != MPI_UNDEFINED) {
-    for (int k = 0; k < *outcount; ++k) {
-      if (completed_ok(result, statuses, k) && indices[k] >= 0 && indices[k] < incount) {
-        set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
-      }
-    }
-  }
+  if (set.any()) attribute_some(call, set, result, incount, *outcount, indices, statuses);
   return result;
 }
 
@@ -127,13 +131,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[],
   if (set.wants_status() && statuses == MPI_STATUSES_IGNORE) statuses = set.status_buffer(incount);
   const int result = PMPI_Testsome(incount, requests, outcount, indices, statuses);
   call.stop();
-  if (set.any() && *outcount != MPI_UNDEFINED) {
-    for (int k = 0; k < *outcount; ++k) {
-      if (completed_ok(result, statuses, k) && indices[k] >= 0 && indices[k] < incount) {
-        set.completed(call, indices[k], set.wants_status() ? &statuses[k] : nullptr);
-      }
-    }
-  }
+  if (set.any()) attribute_some(call, set, result, incount, *outcount, indices, statuses);
   return result;
 }
 
