@@ -25,7 +25,12 @@ scripts/install-packages.sh $([[ $mpi == mpich ]] && echo --mpich)
 build=build
 [[ $mpi == mpich ]] && build=build-mpich
 cmake -S . -B "$build" -DCOMMTUNE_MPI=$mpi -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)"
+if [[ $what == example ]]; then
+  # Only what the example needs; `test` builds everything.
+  cmake --build "$build" -j"$(nproc)" --target commtune commtune_pmpi commtune-example-heat
+else
+  cmake --build "$build" -j"$(nproc)"
+fi
 
 # Open MPI refuses to run as root unless told; fresh containers and CI run as root.
 if [[ $(id -u) == 0 ]]; then
