@@ -340,9 +340,6 @@ def _volume_plan(function: Function, template: str, sent: str, received: str, ro
         body.append(f"call.add_sent({rewritten[0]});")
     if rewritten[1] != "0":
         body.append(f"call.add_received({rewritten[1]});")
-    if "request" in roles:
-        uses.add(roles["request"].name)
-        body.append(f"track_request(*{roles['request'].name}, call.id(), RequestKind::Other);")
     order = [a.name for a in function.args if a.name in uses]
     return Plan(template, order, body)
 
@@ -360,11 +357,7 @@ def plan(function: Function) -> Plan:
 
     if base in P2P_SEND and have("count", "datatype", "dest", "comm"):
         body = [f"call.add_sent(peer_bytes({n('dest')}, {n('count')}, {n('datatype')}));"]
-        uses = [n("count"), n("datatype"), n("dest")]
-        if "request" in roles:
-            body.append(f"track_request(*{n('request')}, call.id(), RequestKind::Send);")
-            uses.append(n("request"))
-        return Plan("p2p_send", uses, body)
+        return Plan("p2p_send", [n("count"), n("datatype"), n("dest")], body)
     if base in P2P_SEND_INIT and have("count", "datatype", "dest", "request"):
         body = [f"track_request(*{n('request')}, call.id(), RequestKind::PersistentSend, "
                 f"peer_bytes({n('dest')}, {n('count')}, {n('datatype')}));"]
@@ -402,14 +395,9 @@ def plan(function: Function) -> Plan:
         direction = "add_sent" if "write" in core else "add_received" if "read" in core else None
         if direction:
             body = [f"call.{direction}(type_bytes({n('count')}, {n('datatype')}));"]
-            uses = [n("count"), n("datatype")]
-            if "request" in roles:
-                body.append(f"track_request(*{n('request')}, call.id(), RequestKind::Other);")
-                uses.append(n("request"))
-            return Plan("file_io", uses, body)
-    if "request" in roles and roles["request"].pointers == 1 and not roles["request"].array:
-        return Plan("request_out", [n("request")],
-                    [f"track_request(*{n('request')}, call.id(), RequestKind::Other);"])
+            return Plan("file_io", [n("count"), n("datatype")], body)
+    # Other nonblocking calls (Isend, Ibcast, Iwrite, ...) count their bytes when they start, so
+    # their requests need no following to completion.
     return Plan("count_only", [], [])
 
 

@@ -15,7 +15,7 @@ constexpr std::uintptr_t kEmpty = 0, kErased = 1, kBusy = 2;  // never valid han
 struct Slot {
   std::atomic<std::uintptr_t> key{kEmpty};
   FunctionId owner{};
-  RequestKind kind = RequestKind::Other;
+  RequestKind kind = RequestKind::Recv;
   std::int64_t bytes = 0;
 };
 
@@ -97,8 +97,6 @@ void request_completed(CallScope& call, const TrackedRequest& tracked, const MPI
       break;
     case RequestKind::PersistentSend:
       break;  // stays until MPI_Request_free
-    default:
-      forget_request(tracked);
   }
 }
 

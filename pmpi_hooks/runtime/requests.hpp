@@ -14,14 +14,16 @@
 
 namespace commtune::pmpi {
 
-enum class RequestKind : std::uint8_t { Send, Recv, PersistentSend, PersistentRecv, Other };
+// Only requests whose completion or start moves bytes are followed: a receive's bytes are known
+// at completion, a persistent request's at every start.
+enum class RequestKind : std::uint8_t { Recv, PersistentSend, PersistentRecv };
 
 void track_request(MPI_Request request, FunctionId owner, RequestKind kind, std::int64_t bytes = 0) noexcept;
 
 struct TrackedRequest {
   int slot = -1;
   FunctionId owner{};
-  RequestKind kind = RequestKind::Other;
+  RequestKind kind = RequestKind::Recv;
   std::int64_t bytes = 0;
 
   bool found() const noexcept { return slot >= 0; }
