@@ -16,21 +16,15 @@
 #include "commtune/kernels/batching/compressed_channel.hpp"
 #include "commtune/kernels/kernel.hpp"
 #include "commtune/kernels/measure.hpp"
+#include "support/mpi_check.hpp"
 
 namespace {
 
 using namespace commtune::kernels;
 using namespace commtune::kernels::batching;
 
-int failures = 0;
-int rank = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  }
-}
+using test::check;
+using test::rank;
 
 // Messages rank `sender` sends: empty, tiny, compressible, incompressible small and large.
 std::vector<std::vector<std::byte>> messages_of(int sender) {
@@ -146,10 +140,8 @@ void test_kernel() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int ranks = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  test::init(argc, argv);
+  const int ranks = test::ranks;
   try {
     test_channel(MPI_COMM_WORLD, ranks);
     test_kernel();
@@ -157,9 +149,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %d: exception: %s\n", rank, error.what());
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  int total = failures;
-  MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s: %d failed checks on %d ranks\n", total == 0 ? "PASS" : "FAIL", total, ranks);
-  MPI_Finalize();
-  return total == 0 ? 0 : 1;
+  return test::finish();
 }

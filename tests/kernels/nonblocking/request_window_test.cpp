@@ -9,19 +9,12 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/mpi_gtest.hpp"
+
 namespace commtune::kernels {
 namespace {
 
-struct World {
-  int rank = 0;
-  int ranks = 1;
-  World() {
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  }
-  int right() const { return (rank + 1) % ranks; }
-  int left() const { return (rank - 1 + ranks) % ranks; }
-};
+using test::World;
 
 TEST(RequestWindow, ZeroCapacityIsRejected) { EXPECT_THROW(RequestWindow(0), std::invalid_argument); }
 
@@ -93,17 +86,4 @@ TEST(RequestWindow, SlotForCollectives) {
 }  // namespace
 }  // namespace commtune::kernels
 
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return failed;
-}
+int main(int argc, char** argv) { return commtune::kernels::test::mpi_gtest_main(argc, argv); }

@@ -10,17 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/mpi_gtest.hpp"
+
 namespace commtune::kernels {
 namespace {
 
-struct World {
-  int rank = 0;
-  int ranks = 1;
-  World() {
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  }
-};
+using test::World;
 
 TEST(ComputeWhilePolling, RunsEveryChunkAndCompletes) {
   const World w;
@@ -116,17 +111,5 @@ TEST(ProgressThread, StopBeforeCompletionLeavesRequestsToTheOwner) {
 }  // namespace commtune::kernels
 
 int main(int argc, char** argv) {
-  int provided = MPI_THREAD_SINGLE;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-  ::testing::InitGoogleTest(&argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return failed;
+  return commtune::kernels::test::mpi_gtest_main(argc, argv, MPI_THREAD_MULTIPLE);
 }

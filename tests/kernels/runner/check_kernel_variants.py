@@ -13,6 +13,8 @@ import json
 import subprocess
 import sys
 
+from runner_checks import parse_args
+
 REQUIRED_KEYS = ["schema", "kernel", "params", "ranks", "iterations", "iteration_times_s", "summary_s", "metrics",
                  "checksum", "notes", "host", "mpi_library"]
 
@@ -57,9 +59,8 @@ def main():
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--variant", action="append", required=True)
     parser.add_argument("--config", action="append", default=[])
-    parser.add_argument("launcher", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    launcher = args.launcher[1:] if args.launcher and args.launcher[0] == "--" else args.launcher
+    args = parse_args(parser)
+    launcher = args.launcher
     configs = args.config or [""]
 
     failures = []

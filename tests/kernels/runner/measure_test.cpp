@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "support/mpi_gtest.hpp"
+
 namespace commtune::kernels {
 namespace {
 
@@ -121,16 +123,5 @@ TEST(MaxOverRanks, ElementWise) {
 }  // namespace
 }  // namespace commtune::kernels
 
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  // Only rank 0 prints; every rank runs the same collective tests in the same order.
-  if (commtune::kernels::world_rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return failed;
-}
+// Only rank 0 prints; every rank runs the same collective tests in the same order.
+int main(int argc, char** argv) { return commtune::kernels::test::mpi_gtest_main(argc, argv); }

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-failures = []
+from runner_checks import exit_status, expect, parse_args
 
 # Parameters of the kernels this test's authors own, spelled out so that a parameter silently
 # disappearing from the registry fails the test (the rest is checked against --json).
@@ -19,18 +19,11 @@ EXPECTED = {
 }
 
 
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
-    print(("ok   " if condition else "FAIL ") + what)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--commtune", required=True)
-    parser.add_argument("launcher", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    launcher = args.launcher[1:] if args.launcher and args.launcher[0] == "--" else args.launcher
+    args = parse_args(parser)
+    launcher = args.launcher
 
     def commtune(*words):
         return subprocess.run([args.commtune, *words], capture_output=True, text=True, timeout=120)
@@ -86,7 +79,7 @@ def main():
         result = {}
     expect(result.get("schema") == "commtune.kernel_result/1" and result.get("params", {}).get("pattern") == "ring",
            "the runner's JSON is passed through")
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -11,22 +11,15 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
-    print(("ok   " if condition else "FAIL ") + what)
+from runner_checks import exit_status, expect, parse_args
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runner", required=True)
     parser.add_argument("--ranks", type=int, required=True)
-    parser.add_argument("launcher", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    launcher = args.launcher[1:] if args.launcher and args.launcher[0] == "--" else args.launcher
+    args = parse_args(parser)
+    launcher = args.launcher
 
     def run(*words):
         return subprocess.run(launcher + [args.runner, *words], capture_output=True, text=True, timeout=120)
@@ -79,7 +72,7 @@ def main():
         expect(isinstance(doc.get("mpi_library"), str) and len(doc.get("mpi_library", "")) > 0, "MPI library named")
         expect(isinstance(doc.get("host"), str) and doc.get("host"), "host named")
         expect(doc.get("mpi_thread_level") in ("single", "funneled", "serialized", "multiple"), "thread level")
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

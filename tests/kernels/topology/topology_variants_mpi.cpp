@@ -7,61 +7,40 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "commtune/kernels/kernel.hpp"
 #include "commtune/kernels/topology/halo_exchange.hpp"
+#include "support/mpi_check.hpp"
 
 using namespace commtune::kernels;
+using test::check;
+using test::rank;
+using test::ranks;
 
 namespace {
 
-int failures = 0;
-int rank = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
+// The topology checks of one variant's result, on top of run_all_variants' own.
+void check_topology(const KernelResult& result, const std::string& label, const std::string& variant) {
+  check(result.metrics.at("wrong_halo_blocks") == 0, label + variant + ": " + result.notes.at("delivery"));
+  check(result.checksum.size() == 16, label + variant + ": checksum is 16 hex digits");
+  check(!result.notes.at("reordered").empty(), label + variant + ": reorder note present");
+  if (rank == 0) {
+    std::printf("%-45s %-13s checksum %s  median %.1f us  reordered: %s\n", label.c_str(), variant.c_str(),
+                result.checksum.c_str(), result.metrics.at("median_exchange_us"),
+                result.notes.at("reordered").c_str());
   }
 }
 
 void run_all_variants(Kernel& kernel, std::map<std::string, std::string> overrides) {
-  RunOptions options;
-  options.iterations = 3;
-  options.warmup = 1;
-  std::string baseline_checksum;
-  std::string label;
-  for (const auto& [k, v] : overrides) label += k + "=" + v + " ";
-  for (const std::string& variant : kernel.info().params.find("variant")->choices) {
-    overrides["variant"] = variant;
-    const KernelResult result = kernel.run(kernel.info().params.resolve(overrides), options, MPI_COMM_WORLD);
-    check(result.iteration_times_s.size() == 3, label + variant + ": three iteration times");
-    check(result.metrics.at("wrong_halo_blocks") == 0, label + variant + ": " + result.notes.at("delivery"));
-    check(result.checksum.size() == 16, label + variant + ": checksum is 16 hex digits");
-    if (variant == kernel.info().baseline_variant) baseline_checksum = result.checksum;
-    check(result.checksum == baseline_checksum,
-          label + variant + ": checksum " + result.checksum + " differs from baseline " + baseline_checksum);
-    check(!result.notes.at("reordered").empty(), label + variant + ": reorder note present");
-    if (rank == 0) {
-      std::printf("%-45s %-13s checksum %s  median %.1f us  reordered: %s\n", label.c_str(), variant.c_str(),
-                  result.checksum.c_str(), result.metrics.at("median_exchange_us"),
-                  result.notes.at("reordered").c_str());
-    }
-  }
+  test::run_all_variants(kernel, std::move(overrides), check_topology);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int ranks = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  Kernel* kernel = KernelRegistry::instance().find("topology");
-  if (!kernel) {
-    std::fprintf(stderr, "topology kernel not registered\n");
-    MPI_Abort(MPI_COMM_WORLD, 2);
-  }
+  test::init(argc, argv);
+  Kernel* kernel = &test::registered_kernel("topology");
   const std::string rpn_half = std::to_string(ranks >= 2 ? ranks / 2 : 1);
   run_all_variants(*kernel, {});
   run_all_variants(*kernel, {{"halo_bytes", "0"}});
@@ -92,9 +71,5 @@ int main(int argc, char** argv) {
   }
   check(rejected, "a grid that does not fit the ranks is rejected");
 
-  int total_failures = 0;
-  MPI_Allreduce(&failures, &total_failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s (%d failed checks)\n", total_failures == 0 ? "PASSED" : "FAILED", total_failures);
-  MPI_Finalize();
-  return total_failures == 0 ? 0 : 1;
+  return test::finish();
 }
