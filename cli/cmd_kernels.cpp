@@ -4,7 +4,6 @@
 // JSON and exit code through.
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -103,28 +102,6 @@ void list_kernels(const ListOptions& options) {
   fmt::print("Run one: commtune kernel NAME --param name=value ... [--iterations N] [-- mpirun -np 4]\n");
 }
 
-int run_and_wait(const std::vector<std::string>& command) {
-  std::vector<char*> argv;
-  for (const std::string& word : command) argv.push_back(const_cast<char*>(word.c_str()));
-  argv.push_back(nullptr);
-  const pid_t child = fork();
-  if (child < 0) {
-    fmt::print(stderr, "commtune kernel: cannot start {}: {}\n", command[0], std::strerror(errno));
-    return 127;
-  }
-  if (child == 0) {
-    execvp(argv[0], argv.data());
-    fmt::print(stderr, "commtune kernel: cannot run {}: {}\n", command[0], std::strerror(errno));
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 void run_kernel(const KernelOptions& options) {
   const Kernel* kernel = KernelRegistry::instance().find(options.name);
   if (!kernel) {
@@ -171,7 +148,7 @@ void run_kernel(const KernelOptions& options) {
                  {"--iterations", std::to_string(options.iterations), "--warmup", std::to_string(options.warmup)});
   if (!options.output.empty()) command.insert(command.end(), {"--output", fs::absolute(options.output).string()});
   std::fflush(stdout);
-  throw ExitCode{run_and_wait(command)};
+  throw ExitCode{run_and_wait(command, "commtune kernel")};
 }
 
 }  // namespace

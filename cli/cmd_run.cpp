@@ -1,7 +1,5 @@
 // `commtune run [options] -- <launcher and program...>`: runs the command with the preload
 // library injected and exits with the program's exit code.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/chrono.h>
@@ -77,37 +75,6 @@ std::string shell_quote(const std::string& word) {
   return quoted + "'";
 }
 
-pid_t child_pid = 0;
-void forward_signal(int signal_number) {
-  if (child_pid > 0) kill(child_pid, signal_number);
-}
-
-int run_and_wait(const std::vector<std::string>& command) {
-  std::vector<char*> argv;
-  for (const std::string& word : command) argv.push_back(const_cast<char*>(word.c_str()));
-  argv.push_back(nullptr);
-  child_pid = fork();
-  if (child_pid < 0) {
-    fmt::print(stderr, "commtune: cannot start {}: {}\n", command[0], std::strerror(errno));
-    return 127;
-  }
-  if (child_pid == 0) {
-    execvp(argv[0], argv.data());
-    fmt::print(stderr, "commtune: cannot run {}: {}\n", command[0], std::strerror(errno));
-    _exit(127);
-  }
-  struct sigaction action {};
-  action.sa_handler = forward_signal;
-  sigemptyset(&action.sa_mask);
-  for (int signal_number : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(signal_number, &action, nullptr);
-  int status = 0;
-  while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 struct RunOptions {
   std::map<std::string, std::string> settings;  // env name -> value given on the command line
   bool quiet = false;
@@ -122,7 +89,7 @@ void run(RunOptions& options, std::vector<std::string> command) {
   if (!library) {
     fmt::print(stderr, "commtune run: the preload library was not found next to {} (set COMMTUNE_PRELOAD); "
                        "running the program without it\n", executable_dir().string());
-    throw ExitCode{run_and_wait(command)};
+    throw ExitCode{run_and_wait(command, "commtune run")};
   }
 
   const Launcher launcher = classify_launcher(command[0]);
@@ -174,7 +141,7 @@ void run(RunOptions& options, std::vector<std::string> command) {
     command = std::move(with_exports);
   }
 
-  const int exit_code = run_and_wait(command);
+  const int exit_code = run_and_wait(command, "commtune run");
   const fs::path profile = fs::path(output) / "profile.json";
   if (!options.quiet) {
     if (fs::exists(profile, error)) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace commtune::cli {
@@ -24,6 +25,10 @@ std::filesystem::path executable_dir();
 // The words after the first "--" on the command line (the launcher and program to run); main()
 // takes them out before CLI11 parses the rest.
 std::vector<std::string>& command_after_separator();
+
+// Runs `command` (PATH searched), forwarding termination signals to it, and returns its exit code
+// (128 + N when signal N ended it; 127 when it could not be started). `who` prefixes messages.
+int run_and_wait(const std::vector<std::string>& command, std::string_view who);
 
 // Thrown by a subcommand's callback to end `commtune` with this exit code (after its message).
 struct ExitCode {
