@@ -300,7 +300,7 @@ def base_name(name: str) -> tuple[str, bool]:
 @dataclasses.dataclass
 class Plan:
     template: str
-    uses: list[str]  # argument names the record function needs, in prototype order
+    uses: list[str]  # the C arguments the record function takes, in this order
     body: list[str]  # C++ statements of the record function (names are the C argument names)
     status: str | None = None  # name of a status argument to substitute when ignored
 
@@ -310,7 +310,8 @@ def _expr_args(expression: str, function: Function) -> set[str]:
     return {w for w in _IDENT.findall(expression) if w in names}
 
 
-def _volume_plan(function: Function, template: str, sent: str, received: str, roles: dict[str, Arg]) -> Plan:
+def _volume_plan(function: Function, template: str, sent: str, received: str) -> Plan:
+    """A record function computing bytes_sent and bytes_received from a formula of the tables."""
     body = []
     uses: set[str] = set()
     prelude = []
@@ -384,12 +385,12 @@ def plan(function: Function) -> Plan:
         sent, received = COLLECTIVES[base]
         needed = _expr_args(sent + " " + received, function) | ({"root"} if "ROOT" in sent + received else set())
         if all(name in names for name in needed | {"comm"}):
-            return _volume_plan(function, "collective", sent, received, roles)
+            return _volume_plan(function, "collective", sent, received)
     if base in RMA and "win" in roles:
         sent, received = RMA[base]
         if "target_rank" in names:  # nothing moves to or from MPI_PROC_NULL
             sent, received = (e if e == "0" else f"target_rank == MPI_PROC_NULL ? 0 : {e}" for e in (sent, received))
-        return _volume_plan(function, "rma", sent, received, roles)
+        return _volume_plan(function, "rma", sent, received)
     core = function.name[len("MPI_") :]
     if core.startswith("File_") and have("file", "buf", "count", "datatype"):
         direction = "add_sent" if "write" in core else "add_received" if "read" in core else None
