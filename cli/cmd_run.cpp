@@ -1,22 +1,25 @@
 // `commtune run [options] -- <launcher and program...>`: runs the command with the preload
-// library injected and exits with the program's exit code.
-#include <unistd.h>
-
+// library injected and exits with the program's exit code. When the ranks end without
+// MPI_Finalize they leave dumps in DIR/ranks, which it merges into a partial profile.
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "commtune/pmpi/settings.hpp"
+#include "report/report.hpp"
 
 extern char** environ;
 
@@ -78,21 +81,127 @@ std::string shell_quote(const std::string& word) {
 struct RunOptions {
   std::map<std::string, std::string> settings;  // env name -> value given on the command line
   bool quiet = false;
+  std::optional<std::string> timeout;  // as given: "90", "90s", "5m", "1h"
 };
+
+// "90", "90s", "5m", "1h": a positive whole number of seconds, minutes or hours.
+std::optional<std::chrono::seconds> parse_timeout(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 9 || text.size() - digits > 1) return std::nullopt;  // 9 digits: no overflow
+  const long long number = std::stoll(text.substr(0, digits));
+  if (number <= 0) return std::nullopt;
+  const std::string unit = text.substr(digits);
+  if (unit.empty() || unit == "s") return std::chrono::seconds(number);
+  if (unit == "m") return std::chrono::minutes(number);
+  if (unit == "h") return std::chrono::hours(number);
+  return std::nullopt;
+}
+
+// Identifies one version of a file, to tell whether the run wrote profile.json or it is an
+// earlier run's: an inode and modification time, compared before and after rather than against
+// our clock, which a network file system's server need not share.
+struct FileVersion {
+  bool exists = false;
+  ino_t inode = 0;
+  timespec modified{};
+  bool operator==(const FileVersion& other) const {
+    return exists == other.exists && inode == other.inode && modified.tv_sec == other.modified.tv_sec &&
+           modified.tv_nsec == other.modified.tv_nsec;
+  }
+};
+
+FileVersion file_version(const fs::path& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return {};
+  return {true, info.st_ino, info.st_mtim};
+}
+
+// Dumps left in DIR/ranks by an earlier run into the same directory would be merged with this
+// run's: remove them (they are ours, and that run's profile.json is being replaced anyway).
+void remove_stale_dumps(const fs::path& dir) {
+  for (const fs::path& dump : rank_dumps(dir)) {
+    std::error_code error;
+    fs::remove(dump, error);
+    if (error) {
+      fmt::print(stderr,
+                 "commtune run: warning: cannot remove {} left by an earlier run ({}); a partial profile "
+                 "of this run would include it\n",
+                 dump.string(), error.message());
+    }
+  }
+}
+
+// After the launcher has exited: says where the profile is, or, when the ranks left dumps instead
+// of reaching MPI_Finalize, merges them into a partial one.
+void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool timed_out,
+                    const std::string& timeout_text, bool quiet) {
+  const fs::path profile = dir / "profile.json";
+  const FileVersion profile_after = file_version(profile);
+  // Written at MPI_Finalize: rank 0's banner has said where already.
+  if (profile_after.exists && !(profile_after == profile_before)) return;
+  const std::vector<fs::path> dumps = rank_dumps(dir);
+  if (dumps.empty()) {
+    if (!quiet) {
+      fmt::print(stderr,
+                 "commtune: no profile in {}: the program did not reach MPI_Finalize through MPI_Init, "
+                 "or the library wrote it elsewhere (see its warnings above){}\n",
+                 dir.string(), profile_after.exists ? "; its profile.json is from an earlier run" : "");
+    }
+    return;
+  }
+  report::Options options;
+  options.quiet = true;  // the one line below says it all
+  // The library names what ended each rank and which ranks left no dump; the timeout is what
+  // only we know. (A generic "did not reach MPI_Finalize" would repeat what "partial" says.)
+  if (timed_out) options.fallback_reason = fmt::format("timeout after {}", timeout_text);
+  const report::Result result = report::report_from_directory(dir, options);
+  if (!result.ok) {
+    fmt::print(stderr, "commtune: the ranks left {} dump(s) in {} but they could not be merged: {}\n", dumps.size(),
+               (dir / "ranks").string(), result.error);
+    return;
+  }
+  if (quiet) return;
+  if (result.complete) {
+    fmt::print(stderr, "commtune: profile written to {}\n", result.profile.string());
+    return;
+  }
+  std::string reason = read_profile_state(result.profile).partial_reason;
+  if (reason.empty()) reason = timed_out ? options.fallback_reason : "the program did not reach MPI_Finalize";
+  fmt::print(stderr, "commtune: partial profile ({}): {}\n", reason, result.profile.string());
+}
 
 void run(RunOptions& options, std::vector<std::string> command) {
   if (command.empty()) {
     fmt::print(stderr, "commtune run: no command given; usage: commtune run [options] -- mpirun -np 2 ./app\n");
     throw ExitCode{2};
   }
+  std::optional<Timeout> timeout;
+  if (options.timeout) {
+    const std::string& text = *options.timeout;
+    const auto limit = parse_timeout(text);
+    if (!limit) {
+      fmt::print(stderr,
+                 "commtune run: --timeout '{}': not a duration; accepted: N (seconds), Ns, Nm or Nh, with N a "
+                 "positive whole number (e.g. 90, 90s, 5m, 1h)\n",
+                 text);
+      throw ExitCode{2};
+    }
+    // "timeout after 90s" rather than "after 90" in messages and the profile.
+    const bool bare_number = text.find_first_not_of("0123456789") == std::string::npos;
+    timeout = Timeout{*limit, bare_number ? text + "s" : text, ""};
+  }
+  const Launcher launcher = classify_launcher(command[0]);
+  if (timeout) timeout->program = program_name(command, launcher);
   const auto library = find_preload_library();
   if (!library) {
-    fmt::print(stderr, "commtune run: the preload library was not found next to {} (set COMMTUNE_PRELOAD); "
-                       "running the program without it\n", executable_dir().string());
-    throw ExitCode{run_and_wait(command, "commtune run")};
+    fmt::print(stderr,
+               "commtune run: the preload library was not found next to {} (set COMMTUNE_PRELOAD); "
+               "running the program without it\n",
+               executable_dir().string());
+    throw ExitCode{run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr)};
   }
 
-  const Launcher launcher = classify_launcher(command[0]);
   std::string& output = options.settings["COMMTUNE_OUTPUT"];
   if (const char* from_environment = std::getenv("COMMTUNE_OUTPUT"); output.empty() && from_environment) {
     output = from_environment;
@@ -105,8 +214,10 @@ void run(RunOptions& options, std::vector<std::string> command) {
   std::error_code error;
   fs::create_directories(output, error);
   if (error) {
-    fmt::print(stderr, "commtune run: warning: cannot create the output directory {}: {}; the program runs "
-                       "anyway and the library falls back to a temporary directory\n", output, error.message());
+    fmt::print(stderr,
+               "commtune run: warning: cannot create the output directory {}: {}; the program runs "
+               "anyway and the library falls back to a temporary directory\n",
+               output, error.message());
   }
 
   // The environment the ranks need: the library, and every setting given on the command line.
@@ -141,16 +252,10 @@ void run(RunOptions& options, std::vector<std::string> command) {
     command = std::move(with_exports);
   }
 
-  const int exit_code = run_and_wait(command, "commtune run");
-  const fs::path profile = fs::path(output) / "profile.json";
-  if (!options.quiet) {
-    if (fs::exists(profile, error)) {
-      fmt::print(stderr, "commtune: profile written to {}\n", profile.string());
-    } else {
-      fmt::print(stderr, "commtune: no profile in {}: the program did not reach MPI_Finalize through MPI_Init, "
-                         "or the library wrote it elsewhere (see its warnings above)\n", output);
-    }
-  }
+  remove_stale_dumps(output);
+  const FileVersion profile_before = file_version(fs::path(output) / "profile.json");
+  const int exit_code = run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr);
+  finish_profile(output, profile_before, timeout && timeout->expired, timeout ? timeout->text : "", options.quiet);
   throw ExitCode{exit_code};
 }
 
@@ -159,11 +264,13 @@ void run(RunOptions& options, std::vector<std::string> command) {
 void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "run", "Run an MPI program with the commtune library injected and record a profile.\n"
-             "  commtune run [options] -- mpirun -np 4 ./app args...\n"
-             "  commtune run [options] -- srun -n 4 ./app args...\n"
-             "  commtune run [options] -- ./app              (singleton)\n"
-             "Exits with the program's exit code.");
+      "run",
+      "Run an MPI program with the commtune library injected and record a profile.\n"
+      "  commtune run [options] -- mpirun -np 4 ./app args...\n"
+      "  commtune run [options] -- srun -n 4 ./app args...\n"
+      "  commtune run [options] -- ./app              (singleton)\n"
+      "Exits with the program's exit code (124 after --timeout). When ranks end without MPI_Finalize,\n"
+      "their dumps are merged into a partial profile.json (complete: false).");
   for (const pmpi::Setting& setting : pmpi::kSettings) {
     if (setting.flag.empty()) continue;
     const std::string env(setting.env);
@@ -173,8 +280,13 @@ void add_run_command(CLI::App& app) {
     if (!setting.default_value.empty()) description += fmt::format(" [default: {}]", setting.default_value);
     if (flag == "--quiet") {
       description += fmt::format(" [env: {}=1]", env);
-      cmd->add_flag_callback(flag, [options, env] { options->settings[env] = "1"; options->quiet = true; },
-                             description);
+      cmd->add_flag_callback(
+          flag,
+          [options, env] {
+            options->settings[env] = "1";
+            options->quiet = true;
+          },
+          description);
       continue;
     }
     description += fmt::format(" [env: {}]", env);
@@ -185,6 +297,11 @@ void add_run_command(CLI::App& app) {
       option->check(CLI::IsMember(accepted));
     }
   }
+  cmd->add_option("--timeout", options->timeout,
+                  "Stop the program when it is still running after this long: 90 or 90s, 5m, 1h. It gets SIGTERM "
+                  "(the ranks then write what they recorded), SIGKILL 10 s later; the exit code is 124 and the "
+                  "profile partial")
+      ->type_name("DURATION");
   // The command follows "--"; without it, everything from the first word that is not one of our
   // options on is the command.
   cmd->prefix_command();

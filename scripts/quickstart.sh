@@ -27,7 +27,7 @@ build=build
 cmake -S . -B "$build" -DCOMMTUNE_MPI=$mpi -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 if [[ $what == example ]]; then
   # Only what the example needs; `test` builds everything.
-  cmake --build "$build" -j"$(nproc)" --target commtune commtune_pmpi commtune-example-heat
+  cmake --build "$build" -j"$(nproc)" --target commtune commtune_pmpi commtune_report commtune-example-heat
 else
   cmake --build "$build" -j"$(nproc)"
 fi

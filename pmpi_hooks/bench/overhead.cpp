@@ -2,6 +2,7 @@
 // pmpi_hooks/bench/overhead.py, which alternates the two and reports the difference): each figure
 // is the median over repetitions of the mean time per call in a tight loop.
 //   commtune-bench-overhead [calls_per_repetition] [repetitions]
+// The last case is one call of MPI_Finalize, whole (in ns like the rest).
 // Prints one JSON object per line from rank 0: {"case": ..., "ns_per_call": ...}.
 // Tight loops are timed in thread CPU time, which a shared, oversubscribed machine does not
 // inflate the way it inflates wall time (median of the repetitions); the ping-pong, which waits
@@ -63,8 +64,7 @@ int main(int argc, char** argv) {
            MPI_Send(&value, 1, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD);
          }));
   int me = 0;
-  report(rank, "MPI_Comm_rank",
-         median_ns_per_call(calls, repetitions, [&] { MPI_Comm_rank(MPI_COMM_WORLD, &me); }));
+  report(rank, "MPI_Comm_rank", median_ns_per_call(calls, repetitions, [&] { MPI_Comm_rank(MPI_COMM_WORLD, &me); }));
   int flag = 0;
   report(rank, "MPI_Iprobe (nothing pending)", median_ns_per_call(calls, repetitions, [&] {
            MPI_Iprobe(MPI_ANY_SOURCE, 99, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
@@ -81,15 +81,18 @@ int main(int argc, char** argv) {
     const int peer = rank == 0 ? 1 : 0;
     MPI_Barrier(MPI_COMM_WORLD);
     // The fastest repetition: a latency that other processes on the machine can only lengthen.
-    const auto round_trip_ns = ns_per_call_samples(round_trips, repetitions, [&] {
-      if (rank == 0) {
-        MPI_Send(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
-        MPI_Recv(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      } else if (rank == 1) {
-        MPI_Recv(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        MPI_Send(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
-      }
-    }, CLOCK_MONOTONIC);
+    const auto round_trip_ns = ns_per_call_samples(
+        round_trips, repetitions,
+        [&] {
+          if (rank == 0) {
+            MPI_Send(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+            MPI_Recv(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          } else if (rank == 1) {
+            MPI_Recv(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Send(nullptr, 0, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+          }
+        },
+        CLOCK_MONOTONIC);
     report(rank, "0-byte ping-pong, one way (fastest repetition)", round_trip_ns.front() / 2);
   }
 
@@ -107,6 +110,12 @@ int main(int argc, char** argv) {
            clock_gettime(CLOCK_MONOTONIC, &b);
            value += int(b.tv_nsec - a.tv_nsec) & 1;
          }));
+  // MPI_Finalize itself, on rank 0 once every rank has arrived: with the library, this is where the
+  // ranks' records are gathered and the profile and summary are written.
+  MPI_Barrier(MPI_COMM_WORLD);
+  const double finalize_start = now_ns(CLOCK_MONOTONIC);
   MPI_Finalize();
+  report(rank, "MPI_Finalize (with the library: gather + profile.json + summary.txt)",
+         now_ns(CLOCK_MONOTONIC) - finalize_start);
   return 0;
 }

@@ -3,7 +3,7 @@
 the library and with it (each clock), alternating runs so that the machine's noise hits all
 configurations alike, and prints the median of each case and the difference.
 
-  python3 pmpi_hooks/bench/overhead.py --build build [--runs 5] [--launcher mpirun] [--markdown]
+  python3 pmpi_hooks/bench/overhead.py --build build [--runs 5] [--launcher mpirun] [--ranks 2] [--markdown]
 """
 
 import argparse
@@ -25,6 +25,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--launcher", default="mpirun")
     parser.add_argument("--calls", default="200000")
+    parser.add_argument("--ranks", default="2")
+    parser.add_argument("--launcher-flag", action="append", default=[], help="extra launcher option (repeatable)")
     parser.add_argument("--markdown", action="store_true")
     options = parser.parse_args()
     build = pathlib.Path(options.build).resolve()
@@ -41,7 +43,7 @@ def main():
     samples = {name: {} for name in configurations}
     for _ in range(options.runs):
         for name, env in configurations.items():
-            for case, ns in measure([options.launcher, "-np", "2", bench, options.calls], env).items():
+            for case, ns in measure([options.launcher, "-np", options.ranks, *options.launcher_flag, bench, options.calls], env).items():
                 samples[name].setdefault(case, []).append(ns)
     cases = list(samples["without"])
     median = {name: {case: statistics.median(samples[name][case]) for case in cases} for name in configurations}

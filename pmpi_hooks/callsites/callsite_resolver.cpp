@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <system_error>
 #include <unordered_map>
@@ -22,8 +23,8 @@ namespace {
 
 // A module as the dynamic loader has it mapped now.
 struct LoadedModule {
-  std::string path;      // canonical path (what CallSite::module reports)
-  std::string elf_path;  // file to read ELF/DWARF from; empty when there is none (vDSO)
+  std::string path;         // canonical path (what CallSite::module reports)
+  std::string elf_path;     // file to read ELF/DWARF from; empty when there is none (vDSO)
   std::uintptr_t bias = 0;  // dlpi_addr: run-time address = ELF virtual address + bias
   std::vector<std::pair<std::uintptr_t, std::uintptr_t>> segments;  // PT_LOAD [begin, end)
 };
@@ -172,14 +173,55 @@ bool resolve_scopes(Dwfl_Module* module, Dwarf_Addr pc, CallSite& site) {
   return true;
 }
 
-int no_separate_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word,
-                          char**) {
+int no_separate_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
   return -1;
+}
+
+// libdwfl keeps a pointer to its callbacks for the whole session, hence static storage. Modules
+// are always reported with their file, so find_elf is never needed to locate one.
+const Dwfl_Callbacks* dwfl_callbacks(bool separate_debuginfo) {
+  static char* default_debuginfo_path = nullptr;  // /usr/lib/debug, .build-id and .gnu_debuglink
+  static const Dwfl_Callbacks with_separate{.find_elf = dwfl_build_id_find_elf,
+                                            .find_debuginfo = dwfl_standard_find_debuginfo,
+                                            .section_address = dwfl_offline_section_address,
+                                            .debuginfo_path = &default_debuginfo_path};
+  static const Dwfl_Callbacks module_only{.find_elf = dwfl_build_id_find_elf,
+                                          .find_debuginfo = no_separate_debuginfo,
+                                          .section_address = dwfl_offline_section_address,
+                                          .debuginfo_path = &default_debuginfo_path};
+  return separate_debuginfo ? &with_separate : &module_only;
 }
 
 struct DwflDeleter {
   void operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
 };
+using DwflSession = std::unique_ptr<Dwfl, DwflDeleter>;
+
+// The address libdwfl is asked about for a captured address (see AddressKind).
+std::uint64_t lookup_address(std::uint64_t address, AddressKind kind) {
+  return kind == AddressKind::return_address && address != 0 ? address - 1 : address;
+}
+
+// Fills file, line, has_debug_info, function and inlined_in of `site` for `lookup`, an address in
+// `module`'s libdwfl address space.
+void describe_address(Dwfl_Module* module, Dwarf_Addr lookup, CallSite& site) {
+  if (Dwfl_Line* line = dwfl_module_getsrc(module, lookup)) {
+    int line_number = 0;
+    if (const char* file = dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr)) {
+      site.file = file;
+      site.line = line_number;
+      site.has_debug_info = true;
+    }
+  }
+  if (site.has_debug_info) resolve_scopes(module, lookup, site);
+  if (site.function.empty() || site.inlined_in.empty()) {
+    // Outside inlined code the ELF symbol is authoritative (and all there is without DWARF).
+    GElf_Off symbol_offset = 0;
+    GElf_Sym symbol;
+    if (const char* name = dwfl_module_addrinfo(module, lookup, &symbol_offset, &symbol, nullptr, nullptr, nullptr))
+      site.function = demangle(name);
+  }
+}
 
 }  // namespace
 
@@ -189,25 +231,17 @@ CallSiteResolver::CallSiteResolver(Options options) : options_(options) {}
 
 std::vector<CallSite> CallSiteResolver::resolve(std::span<const std::uintptr_t> addresses, AddressKind kind) const {
   const std::vector<LoadedModule> modules = loaded_modules();
-  auto lookup_address = [kind](std::uintptr_t address) {
-    return kind == AddressKind::return_address && address != 0 ? address - 1 : address;
-  };
 
   // Report to libdwfl only the modules that hold addresses, each at the loader's own bias.
-  char* debuginfo_path = nullptr;
-  Dwfl_Callbacks callbacks{};
-  callbacks.find_elf = dwfl_linux_proc_find_elf;
-  callbacks.find_debuginfo = options_.separate_debuginfo ? dwfl_standard_find_debuginfo : no_separate_debuginfo;
-  callbacks.debuginfo_path = &debuginfo_path;
-  std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&callbacks));
+  DwflSession dwfl(dwfl_begin(dwfl_callbacks(options_.separate_debuginfo)));
   std::unordered_map<const LoadedModule*, Dwfl_Module*> dwfl_modules;
   if (dwfl) {
     dwfl_report_begin(dwfl.get());
     for (std::uintptr_t address : addresses) {
-      const LoadedModule* module = find_module(modules, lookup_address(address));
+      const LoadedModule* module = find_module(modules, lookup_address(address, kind));
       if (module == nullptr || module->elf_path.empty() || dwfl_modules.contains(module)) continue;
-      dwfl_modules[module] = dwfl_report_elf(dwfl.get(), module->path.c_str(), module->elf_path.c_str(), -1,
-                                             module->bias, true);
+      dwfl_modules[module] =
+          dwfl_report_elf(dwfl.get(), module->path.c_str(), module->elf_path.c_str(), -1, module->bias, true);
     }
     dwfl_report_end(dwfl.get(), nullptr, nullptr);
   }
@@ -221,31 +255,12 @@ std::vector<CallSite> CallSiteResolver::resolve(std::span<const std::uintptr_t> 
       continue;
     }
     CallSite site;
-    const std::uintptr_t lookup = lookup_address(address);
+    const std::uintptr_t lookup = lookup_address(address, kind);
     if (const LoadedModule* module = find_module(modules, lookup)) {
       site.module = module->path;
       site.offset = address - module->bias;
-      Dwfl_Module* dwfl_module = nullptr;
-      if (auto it = dwfl_modules.find(module); it != dwfl_modules.end()) dwfl_module = it->second;
-      if (dwfl_module != nullptr) {
-        if (Dwfl_Line* line = dwfl_module_getsrc(dwfl_module, lookup)) {
-          int line_number = 0;
-          if (const char* file = dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr)) {
-            site.file = file;
-            site.line = line_number;
-            site.has_debug_info = true;
-          }
-        }
-        if (site.has_debug_info) resolve_scopes(dwfl_module, lookup, site);
-        if (site.function.empty() || site.inlined_in.empty()) {
-          // Outside inlined code the ELF symbol is authoritative (and all there is without DWARF).
-          GElf_Off symbol_offset = 0;
-          GElf_Sym symbol;
-          if (const char* name = dwfl_module_addrinfo(dwfl_module, lookup, &symbol_offset, &symbol, nullptr, nullptr,
-                                                      nullptr))
-            site.function = demangle(name);
-        }
-      }
+      if (auto it = dwfl_modules.find(module); it != dwfl_modules.end() && it->second != nullptr)
+        describe_address(it->second, lookup, site);
       if (site.function.empty()) {
         Dl_info info{};
         if (dladdr(reinterpret_cast<void*>(lookup), &info) != 0 && info.dli_sname != nullptr)
@@ -254,6 +269,38 @@ std::vector<CallSite> CallSiteResolver::resolve(std::span<const std::uintptr_t> 
     }
     resolved.emplace(address, site);
     sites.push_back(std::move(site));
+  }
+  return sites;
+}
+
+std::vector<CallSite> CallSiteResolver::resolve_offline(std::span<const ModuleOffset> items, AddressKind kind) const {
+  std::vector<CallSite> sites(items.size());
+  std::map<std::string, std::vector<std::size_t>> items_by_module;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    sites[i].module = items[i].module;
+    sites[i].offset = items[i].offset;
+    if (!items[i].module.empty()) items_by_module[items[i].module].push_back(i);
+  }
+
+  // One libdwfl session per module: each is reported at base 0, so that its libdwfl addresses are
+  // its ELF virtual addresses (= the offsets), and modules at the same addresses cannot share a
+  // session. libdwfl ignores the base of a non-PIE executable, whose addresses are absolute.
+  for (const auto& [path, indices] : items_by_module) {
+    DwflSession dwfl(dwfl_begin(dwfl_callbacks(options_.separate_debuginfo)));
+    if (!dwfl) continue;
+    dwfl_report_begin(dwfl.get());
+    Dwfl_Module* module = dwfl_report_elf(dwfl.get(), path.c_str(), path.c_str(), -1, 0, true);
+    dwfl_report_end(dwfl.get(), nullptr, nullptr);
+    if (module == nullptr) continue;  // missing or not ELF: module and offset only
+
+    std::unordered_map<std::uint64_t, std::size_t> first_with_offset;
+    for (std::size_t i : indices) {
+      if (auto [found, inserted] = first_with_offset.emplace(items[i].offset, i); !inserted) {
+        sites[i] = sites[found->second];
+        continue;
+      }
+      describe_address(module, lookup_address(items[i].offset, kind), sites[i]);
+    }
   }
   return sites;
 }

@@ -7,6 +7,9 @@
 // (elfutils libdw/libdwfl) then gives source file, line and the inlined-function chain; modules
 // without debug info still give module + ELF symbol name.
 //
+// resolve_offline() does the same for (module path, offset) pairs recorded by another process (the
+// rank dumps that the report merges): the module files are read from disk, not from memory.
+//
 // Not thread-safe with concurrent dlclose() of the modules being resolved; resolve() itself does
 // no allocation-sensitive work on behalf of MPI and may be called from any thread.
 #pragma once
@@ -40,6 +43,14 @@ struct CallSite {
   std::vector<std::string> inlined_in;
 };
 
+// A code address as recorded by another process: the module's path (as CallSite::module) and the
+// module-relative offset (address minus the module's load bias, i.e. the ELF virtual address; for
+// a non-PIE executable, whose bias is 0, the absolute address).
+struct ModuleOffset {
+  std::string module;
+  std::uint64_t offset = 0;
+};
+
 enum class AddressKind {
   // Captured with __builtin_return_address: the call instruction is the byte before, so the
   // lookup uses address - 1 (a return address can be the first byte of the next line or function).
@@ -64,6 +75,13 @@ class CallSiteResolver {
   // so addresses in libraries dlclose()d since capture resolve to an empty module.
   std::vector<CallSite> resolve(std::span<const std::uintptr_t> addresses,
                                 AddressKind kind = AddressKind::return_address) const;
+
+  // One CallSite per item, in the same order, without the modules being loaded here: each module
+  // file is read at its path (PIE executables, shared objects and non-PIE executables alike), with
+  // separate debug info looked up as for resolve(). CallSite::module and offset are the item's;
+  // an item whose module file cannot be read keeps them and has nothing else.
+  std::vector<CallSite> resolve_offline(std::span<const ModuleOffset> items,
+                                        AddressKind kind = AddressKind::return_address) const;
 
  private:
   Options options_;

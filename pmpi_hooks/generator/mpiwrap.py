@@ -208,6 +208,11 @@ HAND_WRITTEN = {
     "MPI_Start", "MPI_Startall", "MPI_Request_free",
 }  # fmt: skip
 
+# Statements run just before the real call, in the C and Fortran wrappers alike.
+BEFORE_CALL = {
+    "MPI_Abort": "runtime::before_abort();",  # the job is about to be killed: save this rank's record
+}
+
 # Functions deliberately not wrapped, with the reason (the symbol-gap test prints these).
 NOT_WRAPPED = {
     "MPI_Wtime": "the application's own timer: not communication, and wrapping it would add our cost to its timings",
@@ -303,6 +308,9 @@ class Plan:
     uses: list[str]  # the C arguments the record function takes, in this order
     body: list[str]  # C++ statements of the record function (names are the C argument names)
     status: str | None = None  # name of a status argument to substitute when ignored
+    # (source, tag, comm) of a blocking receive: probed before the call, so that the record knows
+    # whether the message had arrived (`arrived_`, the record function's last parameter)
+    probe: list[str] | None = None
 
 
 def _expr_args(expression: str, function: Function) -> set[str]:
@@ -337,6 +345,9 @@ def _volume_plan(function: Function, template: str, sent: str, received: str) ->
         e = re.sub(r"\btb\(", "type_bytes(", e)
         rewritten.append(e)
     body += prelude
+    if template == "collective":
+        body.append("call.note_comm_size(group_size(comm));")
+        uses.add("comm")
     if rewritten[0] != "0":
         body.append(f"call.add_sent({rewritten[0]});")
     if rewritten[1] != "0":
@@ -346,8 +357,37 @@ def _volume_plan(function: Function, template: str, sent: str, received: str) ->
 
 
 def plan(function: Function) -> Plan:
+    return with_request_tracking(function, volume_plan(function))
+
+
+def posted_request(function: Function) -> str | None:
+    """The request a function creates (nonblocking and persistent operations), if any."""
     roles = classify(function)
-    base, _ = base_name(function.name)
+    if "request" not in roles or roles["request"].array:
+        return None
+    core = function.name[len("MPI_") :].removesuffix("_c")
+    base, nonblocking = base_name(function.name)
+    if nonblocking or core.endswith("_init") or core.startswith("File_i"):
+        return roles["request"].name
+    return None
+
+
+def with_request_tracking(function: Function, plan_: Plan) -> Plan:
+    """Every request is followed to its completion (lifetime, time inside completion calls)."""
+    request = posted_request(function)
+    if request is None or any("track_request" in line for line in plan_.body):
+        return plan_
+    persistent = function.name.removesuffix("_c").endswith("_init")
+    kind = "PersistentOther" if persistent else "Send" if plan_.template == "p2p_send" else "Other"
+    plan_.body = plan_.body + [f"track_request(*{request}, call, RequestKind::{kind});"]
+    if request not in plan_.uses:
+        plan_.uses = plan_.uses + [request]
+    return plan_
+
+
+def volume_plan(function: Function) -> Plan:
+    roles = classify(function)
+    base, nonblocking = base_name(function.name)
     names = {a.name for a in function.args}
 
     def have(*rs: str) -> bool:
@@ -357,30 +397,38 @@ def plan(function: Function) -> Plan:
         return roles[role].name
 
     if base in P2P_SEND and have("count", "datatype", "dest", "comm"):
-        body = [f"call.add_sent(peer_bytes({n('dest')}, {n('count')}, {n('datatype')}));"]
-        return Plan("p2p_send", [n("count"), n("datatype"), n("dest")], body)
-    if base in P2P_SEND_INIT and have("count", "datatype", "dest", "request"):
-        body = [f"track_request(*{n('request')}, call.id(), RequestKind::PersistentSend, "
-                f"peer_bytes({n('dest')}, {n('count')}, {n('datatype')}));"]
-        return Plan("p2p_send_init", [n("count"), n("datatype"), n("dest"), n("request")], body)
+        body = [f"const std::int64_t bytes = peer_bytes({n('dest')}, {n('count')}, {n('datatype')});",
+                f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), bytes);"]
+        if not nonblocking:
+            body.append(f"call.note_send_wait(bytes, {'true' if base == 'Ssend' else 'false'});")
+        return Plan("p2p_send", [n("count"), n("datatype"), n("dest"), n("comm")], body)
+    if base in P2P_SEND_INIT and have("count", "datatype", "dest", "request", "comm"):
+        body = [f"track_request(*{n('request')}, call, RequestKind::PersistentSend, "
+                f"peer_bytes({n('dest')}, {n('count')}, {n('datatype')}), peers::world_rank({n('comm')}, {n('dest')}));"]
+        return Plan("p2p_send_init", [n("count"), n("datatype"), n("dest"), n("comm"), n("request")], body)
     if base == "Recv_init" and have("request"):
         return Plan("p2p_recv_init", [n("request")],
-                    [f"track_request(*{n('request')}, call.id(), RequestKind::PersistentRecv);"])
+                    [f"track_request(*{n('request')}, call, RequestKind::PersistentRecv);"])
     if base in {"Recv", "Mrecv"} and "status" in roles and "request" not in roles:
-        return Plan("p2p_recv", [n("status")], [f"call.add_received(received_bytes({n('status')}));"], n("status"))
+        body = [f"const std::int64_t bytes = received_bytes({n('status')});", "call.add_received(bytes);"]
+        if base == "Recv" and {"source", "tag", "comm"} <= names:  # Mrecv's message has arrived: Mprobe waited
+            body.append("call.note_receive_wait(arrived_, bytes);")
+            return Plan("p2p_recv", [n("status")], body, n("status"), ["source", "tag", "comm"])
+        return Plan("p2p_recv", [n("status")], body, n("status"))
     if base in {"Recv", "Mrecv"} and "request" in roles:  # Irecv, Imrecv
-        return Plan("p2p_irecv", [n("request")], [f"track_request(*{n('request')}, call.id(), RequestKind::Recv);"])
+        return Plan("p2p_irecv", [n("request")], [f"track_request(*{n('request')}, call, RequestKind::Recv);"])
     if base in {"Sendrecv", "Sendrecv_replace"}:
         count, dtype = ("sendcount", "sendtype") if "sendcount" in names else (n("count"), n("datatype"))
-        body = [f"call.add_sent(peer_bytes({n('dest')}, {count}, {dtype}));"]
-        uses = [count, dtype, n("dest")]
+        body = [f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), peer_bytes({n('dest')}, {count}, {dtype}));"]
+        uses = [count, dtype, n("dest"), n("comm")]
         if "request" in roles:  # Isendrecv: the receive completes later
-            body.append(f"track_request(*{n('request')}, call.id(), RequestKind::Recv);")
+            body.append(f"track_request(*{n('request')}, call, RequestKind::Recv);")
             uses.append(n("request"))
             return Plan("p2p_isendrecv", uses, body)
-        body.append(f"call.add_received(received_bytes({n('status')}));")
+        body += [f"const std::int64_t bytes = received_bytes({n('status')});", "call.add_received(bytes);",
+                 "call.note_receive_wait(arrived_, bytes);"]
         uses.append(n("status"))
-        return Plan("p2p_sendrecv", uses, body, n("status"))
+        return Plan("p2p_sendrecv", uses, body, n("status"), ["source", "recvtag", "comm"])
     if base in COLLECTIVES and "comm" in roles:
         sent, received = COLLECTIVES[base]
         needed = _expr_args(sent + " " + received, function) | ({"root"} if "ROOT" in sent + received else set())
@@ -432,7 +480,22 @@ def category(function: Function, plan_: Plan) -> str:
     return "other"
 
 
-def _record_params(function: Function, uses: list[str]) -> str:
+def wait_kind(function: Function, plan_: Plan) -> str:
+    """late_sender (blocking receives and waits), late_receiver (blocking sends), collective
+    (blocking collectives) or none."""
+    core = function.name[len("MPI_") :].removesuffix("_c")
+    base, nonblocking = base_name(function.name)
+    if plan_.probe or core in {"Wait", "Waitall", "Waitany", "Waitsome"}:
+        return "late_sender"
+    if plan_.template == "p2p_send" and not nonblocking:
+        return "late_receiver"
+    if plan_.template == "collective" and not nonblocking:
+        return "collective"
+    return "none"
+
+
+def _record_params(function: Function, plan_: Plan) -> str:
+    uses = plan_.uses
     by_name = {a.name: a for a in function.args}
     params = ["CallScope& call"]
     for name in uses:
@@ -443,6 +506,8 @@ def _record_params(function: Function, uses: list[str]) -> str:
             params.append(f"const void* {name}")
         else:
             params.append(arg.text)
+    if plan_.probe:
+        params.append("bool arrived_")
     return ", ".join(params)
 
 
@@ -471,6 +536,9 @@ def emit_functions_header(functions: list[Function], plans: dict[str, Plan]) -> 
     lines += ["}};", "", "// p2p, collective, rma, io, completion, lifecycle or other",
               "inline constexpr std::array<std::string_view, kFunctionCount> kFunctionCategories = {{"]
     lines += [f'    "{category(f, plans[f.name])}",' for f in functions]
+    lines += ["}};", "", "// What a blocked call of each function waits for (docs/profile.md, wait states)",
+              "inline constexpr std::array<std::string_view, kFunctionCount> kWaitKinds = {{"]
+    lines += [f'    "{wait_kind(f, plans[f.name])}",' for f in functions]
     lines += ["}};", "", "}  // namespace commtune::pmpi", ""]
     return "\n".join(lines)
 
@@ -484,7 +552,9 @@ PRELUDE = """// Generated by pmpi_hooks/generator/mpiwrap.py from the installed 
 #include "runtime/call_scope.hpp"
 #include "runtime/export.hpp"
 #include "runtime/fortran.hpp"
+#include "runtime/peers.hpp"
 #include "runtime/requests.hpp"
+#include "runtime/runtime.hpp"
 #include "runtime/volumes.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -501,7 +571,7 @@ def emit_records(functions: list[Function], plans: dict[str, Plan]) -> list[str]
         if not p.body:
             continue
         lines.append(f"// template: {p.template}")
-        lines.append(f"void record_{f.name}({_record_params(f, p.uses)}) {{")
+        lines.append(f"void record_{f.name}({_record_params(f, p)}) {{")
         lines += [f"  {statement}" for statement in p.body]
         lines.append("}")
         lines.append("")
@@ -524,15 +594,20 @@ def emit_c_wrappers(functions: list[Function], plans: dict[str, Plan]) -> str:
         call_args = ", ".join(a.name for a in f.args)
         lines.append(f"// template: {p.template}")
         lines.append(f'extern "C" COMMTUNE_EXPORT {f.ret} {f.name}({params}) {{')
-        lines.append(f"  CallScope call(FunctionId::{f.name});")
+        lines.append(f"  CallScope call(FunctionId::{f.name}, __builtin_return_address(0));")
         if p.status:
             lines.append("  MPI_Status status_if_ignored_;")
             lines.append(f"  if ({p.status} == MPI_STATUS_IGNORE) {p.status} = &status_if_ignored_;")
+        if p.probe:
+            lines.append(f"  const bool arrived_ = message_arrived(call, {', '.join(p.probe)});")
+        if f.name in BEFORE_CALL:
+            lines.append(f"  {BEFORE_CALL[f.name]}")
         lines.append(f"  const {f.ret} result_ = {f.pmpi}({call_args});")
         lines.append("  call.stop();")
         if p.body:
             success = " && result_ == MPI_SUCCESS" if f.ret == "int" else ""
-            lines.append(f"  if (call.recording(){success}) record_{f.name}(call{''.join(', ' + u for u in p.uses)});")
+            arguments = "".join(", " + u for u in p.uses) + (", arrived_" if p.probe else "")
+            lines.append(f"  if (call.recording(){success}) record_{f.name}(call{arguments});")
         lines.append("  return result_;")
         lines.append("}")
         lines.append("")
@@ -630,7 +705,7 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
     for f in functions:  # declarations of the record functions, defined in wrappers_c.cpp
         p = plans[f.name]
         if p.body:
-            lines.append(f"void record_{f.name}({_record_params(f, p.uses)});")
+            lines.append(f"void record_{f.name}({_record_params(f, p)});")
     lines.append("}  // namespace commtune::pmpi::generated")
     lines.append("")
     symbols = []
@@ -646,7 +721,7 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
             lines.append(f'extern "C" COMMTUNE_EXPORT void {symbol}({", ".join(params)}) {{')
             lines.append(f'  static const auto real = reinterpret_cast<{typedef}>(fortran::resolve("{symbol}"));')
             binding = "fortran::Binding::F08" if "_f08" in symbol.lower() else "fortran::Binding::Legacy"
-            lines.append(f"  fortran::{f.name[4:].lower()}({binding}, real, {', '.join(forwarded)});")
+            lines.append(f"  fortran::{f.name[4:].lower()}({binding}, __builtin_return_address(0), real, {', '.join(forwarded)});")
             lines.append("}")
             lines.append("")
             continue
@@ -667,17 +742,25 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
         lines.append(f"// template: {template} (Fortran)")
         lines.append(f'extern "C" COMMTUNE_EXPORT void {symbol}({", ".join(params)}) {{')
         lines.append(f'  static const auto real = reinterpret_cast<{typedef}>(fortran::resolve("{symbol}"));')
-        lines.append(f"  CallScope call(FunctionId::{f.name});")
+        lines.append(f"  CallScope call(FunctionId::{f.name}, __builtin_return_address(0));")
         if p.status and convertible:
             i = by_name[p.status][0]
             lines.append("  fortran::StatusBuffer status_if_ignored;")
             lines.append(f"  if (fortran::is_status_ignore(a{i})) a{i} = status_if_ignored.data();")
+        probe = [fortran_value(by_name[name][1], f"a{by_name[name][0]}") for name in p.probe or []]
+        probing = convertible and bool(probe) and None not in probe
+        if probing:
+            lines.append(f"  const bool arrived_ = message_arrived(call, {', '.join(probe)});")
+        if f.name in BEFORE_CALL:
+            lines.append(f"  {BEFORE_CALL[f.name]}")
         lines.append(f"  real({', '.join(forwarded)});")
         lines.append("  call.stop();")
         if p.body and convertible:
             if p.status:
                 lines.append("  MPI_Status status_c;")
             lines.append(f"  if (call.recording() && fortran::succeeded(ierror)) {{")
+            if p.probe:
+                conversions.append("arrived_" if probing else "true")
             lines.append(f"    record_{f.name}(call, {', '.join(conversions)});")
             lines.append("  }")
         lines.append("}")

@@ -1,6 +1,7 @@
 // The fast path every wrapper runs: a re-entry guard and a recording check (one predictable
-// branch), two clock reads, and additions to this thread's own counters. No lock, no allocation,
-// no system call: a thread's counters are allocated once, at its first recorded call.
+// branch), two clock reads, a lookup of the call site in this thread's own table (a hash of the
+// return address: a hit costs a few ns) and additions to its counters. No lock, no system call;
+// memory is allocated only when a thread or a call site is first seen.
 #pragma once
 
 #include <atomic>
@@ -8,22 +9,12 @@
 
 #include "functions.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/sites.hpp"
 
 namespace commtune::pmpi {
 
-struct FunctionStats {
-  std::uint64_t calls = 0;
-  std::uint64_t ticks = 0;
-  std::uint64_t bytes_sent = 0;
-  std::uint64_t bytes_received = 0;
-};
-
-struct ThreadStats {
-  FunctionStats functions[kFunctionCount];
-};
-
 struct ThreadContext {
-  ThreadStats* stats = nullptr;
+  SiteTable* sites = nullptr;
   std::uint32_t depth = 0;  // > 0 inside a wrapper: MPI calls made by MPI itself are not counted
 };
 
@@ -33,17 +24,30 @@ extern constinit thread_local ThreadContext t_context __attribute__((tls_model("
 
 // True between our MPI_Init and MPI_Finalize hooks while recording is on (mode, Pcontrol, fork).
 extern std::atomic<bool> g_recording;
+// The innermost MPI_Pcontrol region (0: none), process-wide as in IPM.
+extern std::atomic<std::uint16_t> g_region;
+// COMMTUNE_CALLSITE_DEPTH: return addresses per call site (1 = the caller of the MPI function).
+extern int g_callsite_depth;
+// Size of MPI_COMM_WORLD once MPI is initialised.
+extern int g_world_size;
 
-// Allocates and registers this thread's counters (slow path, once per thread).
-[[gnu::cold, gnu::noinline]] ThreadStats* register_thread() noexcept;
+// Allocates and registers this thread's table (slow path, once per thread).
+[[gnu::cold, gnu::noinline]] SiteTable* register_thread() noexcept;
+[[gnu::noinline]] SiteStats& find_deep_site(SiteTable& table, FunctionId function, std::uintptr_t caller) noexcept;
+
+// Sends this large or larger may wait for their receiver (rendezvous protocols); smaller ones
+// are buffered and count as late receivers only when synchronous.
+inline constexpr std::int64_t kRendezvousBytes = 65536;
 
 class CallScope {
  public:
-  // Inlined into every wrapper: an out-of-line call here costs a few ns per MPI call.
-  [[gnu::always_inline]] explicit CallScope(FunctionId id) noexcept : id_(id) {
+  // Inlined into every wrapper: an out-of-line call here costs a few ns per MPI call. `caller` is
+  // the wrapper's own return address (__builtin_return_address(0) in the wrapper).
+  [[gnu::always_inline]] CallScope(FunctionId id, const void* caller) noexcept
+      : caller_(reinterpret_cast<std::uintptr_t>(caller)), id_(id) {
     ThreadContext& context = t_context;
     if (context.depth++ != 0 || !g_recording.load(std::memory_order_relaxed)) return;
-    stats_ = context.stats ? context.stats : register_thread();
+    table_ = context.sites ? context.sites : register_thread();
     start_ = clock::now();
   }
   [[gnu::always_inline]] ~CallScope() { --t_context.depth; }
@@ -52,30 +56,74 @@ class CallScope {
 
   // Ends the timed interval; called as soon as the PMPI call returns.
   [[gnu::always_inline]] void stop() noexcept {
-    if (!stats_) return;
-    FunctionStats& stats = stats_->functions[index()];
-    stats.ticks += clock::now() - start_;
-    stats.calls += 1;
+    if (!table_) return;
+    end_ = clock::now();
+    const std::uint64_t elapsed = end_ - start_;
+    site_ = g_callsite_depth == 1 ? &table_->find(id_, caller_, g_region.load(std::memory_order_relaxed))
+                                  : &find_deep_site(*table_, id_, caller_);
+    SiteStats& site = *site_;
+    site.calls += 1;
+    site.ticks += elapsed;
+    site.min_ticks = elapsed < site.min_ticks ? elapsed : site.min_ticks;
+    site.max_ticks = elapsed > site.max_ticks ? elapsed : site.max_ticks;
   }
-  bool recording() const noexcept { return stats_ != nullptr; }
+  // Restarts the timed interval (after a probe that is ours, not the application's).
+  void restart() noexcept {
+    if (table_) start_ = clock::now();
+  }
+  bool recording() const noexcept { return table_ != nullptr; }
   FunctionId id() const noexcept { return id_; }
-  void add_sent(std::int64_t bytes) noexcept { stats_->functions[index()].bytes_sent += std::uint64_t(bytes); }
-  void add_received(std::int64_t bytes) noexcept {
-    stats_->functions[index()].bytes_received += std::uint64_t(bytes);
+  SiteTable& table() const noexcept { return *table_; }
+  SiteStats& site() const noexcept { return *site_; }
+  std::uint64_t start_ticks() const noexcept { return start_; }
+  std::uint64_t end_ticks() const noexcept { return end_; }
+  std::uint64_t elapsed() const noexcept { return end_ - start_; }
+
+  void add_sent(std::int64_t bytes) noexcept { count_sent(*site_, bytes); }
+  void add_received(std::int64_t bytes) noexcept { count_received(*site_, bytes); }
+  // A point-to-point message to `world_peer` (-1: none, e.g. MPI_PROC_NULL).
+  void add_message(int world_peer, std::int64_t bytes) noexcept {
+    count_sent(*site_, bytes);
+    if (world_peer >= 0 && world_peer < table_->world_size()) {
+      PeerTraffic& peer = table_->peers()[world_peer];
+      peer.messages += 1;
+      peer.bytes += std::uint64_t(bytes);
+    }
   }
-  // Received bytes that belong to another function (a receive completed by MPI_Wait* belongs to
-  // the MPI_Irecv that posted it).
-  void add_received_to(FunctionId owner, std::int64_t bytes) noexcept {
-    stats_->functions[std::size_t(owner)].bytes_received += std::uint64_t(bytes);
+  // A blocking send: large and synchronous sends may have waited for their receiver.
+  void note_send_wait(std::int64_t bytes, bool synchronous) noexcept {
+    if (bytes >= kRendezvousBytes || synchronous) note_wait(bytes);
   }
-  void add_sent_to(FunctionId owner, std::int64_t bytes) noexcept {
-    stats_->functions[std::size_t(owner)].bytes_sent += std::uint64_t(bytes);
+  // A blocking receive: `arrived` says whether its message was there when the call began.
+  void note_receive_wait(bool arrived, std::int64_t bytes) noexcept {
+    if (!arrived) return note_wait(bytes);
+    std::uint64_t& floor = table_->floor_ticks[size_bin(bytes)];
+    if (elapsed() < floor) floor = elapsed();
+  }
+  void note_wait(std::int64_t bytes) noexcept {
+    site_->wait_calls += 1;
+    site_->wait_ticks += elapsed();
+    site_->wait_bytes += std::uint64_t(bytes);
+  }
+  void note_comm_size(int size) noexcept {
+    if (std::uint32_t(size) > site_->comm_size) site_->comm_size = std::uint32_t(size);
+  }
+
+  static void count_sent(SiteStats& site, std::int64_t bytes) noexcept {
+    site.bytes_sent += std::uint64_t(bytes);
+    site.sent_sizes[size_bin(bytes)] += 1;
+  }
+  static void count_received(SiteStats& site, std::int64_t bytes) noexcept {
+    site.bytes_received += std::uint64_t(bytes);
+    site.received_sizes[size_bin(bytes)] += 1;
   }
 
  private:
-  std::size_t index() const noexcept { return std::size_t(id_); }
-  ThreadStats* stats_ = nullptr;
+  SiteTable* table_ = nullptr;
+  SiteStats* site_ = nullptr;
   std::uint64_t start_ = 0;
+  std::uint64_t end_ = 0;
+  std::uintptr_t caller_;
   FunctionId id_;
 };
 

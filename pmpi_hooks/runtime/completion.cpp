@@ -1,13 +1,16 @@
 // Hand-written C wrappers for request completion and persistent starts: the requests are looked
-// up before MPI releases their handles, and completed receives are attributed afterwards. A call
-// that is not recorded (nested inside another wrapper: MPICH's Fortran bindings call the C
-// functions) goes straight through and leaves the thread's completion set to the outer wrapper.
+// up before MPI releases their handles, and completions are attributed afterwards to the call
+// sites that posted them. A call that is not recorded (nested inside another wrapper: MPICH's
+// Fortran bindings call the C functions) goes straight through and leaves the thread's
+// completion set to the outer wrapper.
 #include <mpi.h>
 
 #include "runtime/export.hpp"
 #include "runtime/requests.hpp"
 
 using namespace commtune::pmpi;
+
+#define COMMTUNE_CALLER __builtin_return_address(0)
 
 namespace {
 
@@ -37,29 +40,31 @@ void attribute_some(CallScope& call, CompletionSet& set, int result, int incount
 }  // namespace
 
 extern "C" COMMTUNE_EXPORT int MPI_Wait(MPI_Request* request, MPI_Status* status) {
-  CallScope call(FunctionId::MPI_Wait);
-  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  CallScope call(FunctionId::MPI_Wait, COMMTUNE_CALLER);
+  SingleCompletion single;
+  single.before(call, *request);
   MPI_Status own;
-  if (tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  if (single.tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
   const int result = PMPI_Wait(request, status);
   call.stop();
-  if (tracked.found() && result == MPI_SUCCESS) request_completed(call, tracked, status);
+  if (result == MPI_SUCCESS) single.after(call, true, true, status);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Test(MPI_Request* request, int* flag, MPI_Status* status) {
-  CallScope call(FunctionId::MPI_Test);
-  const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
+  CallScope call(FunctionId::MPI_Test, COMMTUNE_CALLER);
+  SingleCompletion single;
+  single.before(call, *request);
   MPI_Status own;
-  if (tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
+  if (single.tracked.wants_status() && status == MPI_STATUS_IGNORE) status = &own;
   const int result = PMPI_Test(request, flag, status);
   call.stop();
-  if (tracked.found() && result == MPI_SUCCESS && *flag) request_completed(call, tracked, status);
+  if (result == MPI_SUCCESS) single.after(call, false, *flag != 0, status);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MPI_Status statuses[]) {
-  CallScope call(FunctionId::MPI_Waitall);
+  CallScope call(FunctionId::MPI_Waitall, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Waitall(count, requests, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
@@ -67,11 +72,12 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitall(int count, MPI_Request requests[], MP
   const int result = PMPI_Waitall(count, requests, statuses);
   call.stop();
   if (set.any()) attribute_all(call, set, result, count, statuses);
+  set.finish(call, true);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], int* flag, MPI_Status statuses[]) {
-  CallScope call(FunctionId::MPI_Testall);
+  CallScope call(FunctionId::MPI_Testall, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Testall(count, requests, flag, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
@@ -79,11 +85,12 @@ extern "C" COMMTUNE_EXPORT int MPI_Testall(int count, MPI_Request requests[], in
   const int result = PMPI_Testall(count, requests, flag, statuses);
   call.stop();
   if (set.any() && *flag) attribute_all(call, set, result, count, statuses);
+  set.finish(call, false);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_Status* status) {
-  CallScope call(FunctionId::MPI_Waitany);
+  CallScope call(FunctionId::MPI_Waitany, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Waitany(count, requests, index, status);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
@@ -92,12 +99,13 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitany(int count, MPI_Request requests[], in
   const int result = PMPI_Waitany(count, requests, index, status);
   call.stop();
   if (set.any() && result == MPI_SUCCESS && *index >= 0 && *index < count) set.completed(call, *index, status);
+  set.finish(call, true);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Testany(int count, MPI_Request requests[], int* index, int* flag,
                                            MPI_Status* status) {
-  CallScope call(FunctionId::MPI_Testany);
+  CallScope call(FunctionId::MPI_Testany, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Testany(count, requests, index, flag, status);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
@@ -106,12 +114,13 @@ extern "C" COMMTUNE_EXPORT int MPI_Testany(int count, MPI_Request requests[], in
   const int result = PMPI_Testany(count, requests, index, flag, status);
   call.stop();
   if (set.any() && result == MPI_SUCCESS && *flag && *index >= 0 && *index < count) set.completed(call, *index, status);
+  set.finish(call, false);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
                                             MPI_Status statuses[]) {
-  CallScope call(FunctionId::MPI_Waitsome);
+  CallScope call(FunctionId::MPI_Waitsome, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Waitsome(incount, requests, outcount, indices, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, incount, [&](int i) { return requests[i]; });
@@ -119,12 +128,13 @@ extern "C" COMMTUNE_EXPORT int MPI_Waitsome(int incount, MPI_Request requests[],
   const int result = PMPI_Waitsome(incount, requests, outcount, indices, statuses);
   call.stop();
   if (set.any()) attribute_some(call, set, result, incount, *outcount, indices, statuses);
+  set.finish(call, true);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[], int* outcount, int indices[],
                                             MPI_Status statuses[]) {
-  CallScope call(FunctionId::MPI_Testsome);
+  CallScope call(FunctionId::MPI_Testsome, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Testsome(incount, requests, outcount, indices, statuses);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, incount, [&](int i) { return requests[i]; });
@@ -132,11 +142,12 @@ extern "C" COMMTUNE_EXPORT int MPI_Testsome(int incount, MPI_Request requests[],
   const int result = PMPI_Testsome(incount, requests, outcount, indices, statuses);
   call.stop();
   if (set.any()) attribute_some(call, set, result, incount, *outcount, indices, statuses);
+  set.finish(call, false);
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Start(MPI_Request* request) {
-  CallScope call(FunctionId::MPI_Start);
+  CallScope call(FunctionId::MPI_Start, COMMTUNE_CALLER);
   const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
   const int result = PMPI_Start(request);
   call.stop();
@@ -145,7 +156,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Start(MPI_Request* request) {
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Startall(int count, MPI_Request requests[]) {
-  CallScope call(FunctionId::MPI_Startall);
+  CallScope call(FunctionId::MPI_Startall, COMMTUNE_CALLER);
   if (!call.recording()) return PMPI_Startall(count, requests);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, count, [&](int i) { return requests[i]; });
@@ -158,7 +169,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Startall(int count, MPI_Request requests[]) {
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Request_free(MPI_Request* request) {
-  CallScope call(FunctionId::MPI_Request_free);
+  CallScope call(FunctionId::MPI_Request_free, COMMTUNE_CALLER);
   const TrackedRequest tracked = call.recording() ? find_request(*request) : TrackedRequest{};
   const int result = PMPI_Request_free(request);
   call.stop();

@@ -94,7 +94,8 @@ int index_base(Binding binding) noexcept {
     int length = 0;
     PMPI_Get_library_version(version, &length);
     int major = 0, minor = 0;
-    return std::sscanf(version, "MPICH Version: %d.%d", &major, &minor) == 2 && (major < 4 || (major == 4 && minor < 1));
+    return std::sscanf(version, "MPICH Version: %d.%d", &major, &minor) == 2 &&
+           (major < 4 || (major == 4 && minor < 1));
   }();
   return binding == Binding::F08 && zero_based_f08 ? 0 : 1;
 }
@@ -128,7 +129,7 @@ struct NotRecorded {
 };
 }  // namespace
 
-void init(Binding binding, void (*real)(void*), void* ierror) {
+void init(Binding binding, const void* caller, void (*real)(void*), void* ierror) {
   const std::uint64_t entry_ns = clock::monotonic_ns();
   {
     NotRecorded guard;
@@ -137,7 +138,8 @@ void init(Binding binding, void (*real)(void*), void* ierror) {
   if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init, entry_ns);
 }
 
-void init_thread(Binding binding, void (*real)(void*, void*, void*), void* required, void* provided, void* ierror) {
+void init_thread(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* required, void* provided,
+                 void* ierror) {
   const std::uint64_t entry_ns = clock::monotonic_ns();
   {
     NotRecorded guard;
@@ -146,45 +148,50 @@ void init_thread(Binding binding, void (*real)(void*, void*, void*), void* requi
   if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns);
 }
 
-void finalize(Binding binding, void (*real)(void*), void* ierror) {
+void finalize(Binding binding, const void* caller, void (*real)(void*), void* ierror) {
   runtime::before_finalize();
   NotRecorded guard;
   real(ierror);
 }
 
-void pcontrol(Binding binding, void (*real)(void*), void* level) {
+void pcontrol(Binding binding, const void* caller, void (*real)(void*), void* level) {
   {
-    CallScope call(FunctionId::MPI_Pcontrol);
+    CallScope call(FunctionId::MPI_Pcontrol, caller);
     call.stop();
   }
-  runtime::pcontrol(as_int(level));
+  runtime::pcontrol(as_int(level), nullptr);  // Fortran passes no name
   NotRecorded guard;
   real(level);
 }
 
-void wait(Binding binding, void (*real)(void*, void*, void*), void* request, void* status, void* ierror) {
-  CallScope call(FunctionId::MPI_Wait);
-  const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
+void wait(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* request, void* status,
+          void* ierror) {
+  CallScope call(FunctionId::MPI_Wait, caller);
+  SingleCompletion single;
+  single.before(call, request_at(request, 0));
   StatusBuffer own;
-  if (tracked.wants_status() && is_status_ignore(status)) status = own.data();
+  if (single.tracked.wants_status() && is_status_ignore(status)) status = own.data();
   real(request, status, ierror);
   call.stop();
   MPI_Status c_status;
-  if (tracked.found() && succeeded(ierror)) {
-    request_completed(call, tracked, tracked.wants_status() ? status_to_c(status, &c_status) : nullptr);
+  if (succeeded(ierror)) {
+    single.after(call, true, true, single.tracked.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
 }
 
-void test(Binding binding, void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror) {
-  CallScope call(FunctionId::MPI_Test);
-  const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
+void test(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*), void* request, void* flag,
+          void* status, void* ierror) {
+  CallScope call(FunctionId::MPI_Test, caller);
+  SingleCompletion single;
+  single.before(call, request_at(request, 0));
   StatusBuffer own;
-  if (tracked.wants_status() && is_status_ignore(status)) status = own.data();
+  if (single.tracked.wants_status() && is_status_ignore(status)) status = own.data();
   real(request, flag, status, ierror);
   call.stop();
   MPI_Status c_status;
-  if (tracked.found() && succeeded(ierror) && as_int(flag)) {
-    request_completed(call, tracked, tracked.wants_status() ? status_to_c(status, &c_status) : nullptr);
+  if (succeeded(ierror)) {
+    single.after(call, false, as_int(flag) != 0,
+                 single.tracked.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
 }
 
@@ -198,8 +205,9 @@ void complete_array(CallScope& call, CompletionSet& set, void* statuses, int cou
 }
 }  // namespace
 
-void waitall(Binding binding, void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror) {
-  CallScope call(FunctionId::MPI_Waitall);
+void waitall(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*), void* count, void* requests,
+             void* statuses, void* ierror) {
+  CallScope call(FunctionId::MPI_Waitall, caller);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(count);
   set.snapshot(call, n, [&](int i) { return request_at(requests, i); });
@@ -207,11 +215,12 @@ void waitall(Binding binding, void (*real)(void*, void*, void*, void*), void* co
   real(count, requests, statuses, ierror);
   call.stop();
   if (set.any() && succeeded(ierror)) complete_array(call, set, statuses, n);
+  set.finish(call, true);
 }
 
-void testall(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
-             void* statuses, void* ierror) {
-  CallScope call(FunctionId::MPI_Testall);
+void testall(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*), void* count,
+             void* requests, void* flag, void* statuses, void* ierror) {
+  CallScope call(FunctionId::MPI_Testall, caller);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(count);
   set.snapshot(call, n, [&](int i) { return request_at(requests, i); });
@@ -219,11 +228,12 @@ void testall(Binding binding, void (*real)(void*, void*, void*, void*, void*), v
   real(count, requests, flag, statuses, ierror);
   call.stop();
   if (set.any() && succeeded(ierror) && as_int(flag)) complete_array(call, set, statuses, n);
+  set.finish(call, false);
 }
 
-void waitany(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
-             void* status, void* ierror) {
-  CallScope call(FunctionId::MPI_Waitany);
+void waitany(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*), void* count,
+             void* requests, void* index, void* status, void* ierror) {
+  CallScope call(FunctionId::MPI_Waitany, caller);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, as_int(count), [&](int i) { return request_at(requests, i); });
   StatusBuffer own;
@@ -235,11 +245,12 @@ void waitany(Binding binding, void (*real)(void*, void*, void*, void*, void*), v
   if (set.any() && succeeded(ierror) && completed >= 1 && completed <= as_int(count)) {
     set.completed(call, completed - 1, set.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
+  set.finish(call, true);
 }
 
-void testany(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
-             void* flag, void* status, void* ierror) {
-  CallScope call(FunctionId::MPI_Testany);
+void testany(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*), void* count,
+             void* requests, void* index, void* flag, void* status, void* ierror) {
+  CallScope call(FunctionId::MPI_Testany, caller);
   CompletionSet& set = thread_completion_set();
   set.snapshot(call, as_int(count), [&](int i) { return request_at(requests, i); });
   StatusBuffer own;
@@ -251,12 +262,13 @@ void testany(Binding binding, void (*real)(void*, void*, void*, void*, void*, vo
   if (set.any() && succeeded(ierror) && as_int(flag) && completed >= 1 && completed <= as_int(count)) {
     set.completed(call, completed - 1, set.wants_status() ? status_to_c(status, &c_status) : nullptr);
   }
+  set.finish(call, false);
 }
 
 namespace {
-void some(FunctionId id, Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
-          void* outcount, void* indices, void* statuses, void* ierror) {
-  CallScope call(id);
+void some(FunctionId id, Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*),
+          void* incount, void* requests, void* outcount, void* indices, void* statuses, void* ierror) {
+  CallScope call(id, caller);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(incount);
   set.snapshot(call, n, [&](int i) { return request_at(requests, i); });
@@ -264,36 +276,39 @@ void some(FunctionId id, Binding binding, void (*real)(void*, void*, void*, void
   real(incount, requests, outcount, indices, statuses, ierror);
   call.stop();
   const int done = as_int(outcount);
-  if (!set.any() || !succeeded(ierror) || done == MPI_UNDEFINED) return;
-  MPI_Status c_status;
-  for (int k = 0; k < done; ++k) {
-    const int completed = static_cast<const MPI_Fint*>(indices)[k] - index_base(binding);
-    if (completed < 0 || completed >= n) continue;
-    set.completed(call, completed, set.wants_status() ? status_to_c(status_at(statuses, k), &c_status) : nullptr);
+  if (set.any() && succeeded(ierror) && done != MPI_UNDEFINED) {
+    MPI_Status c_status;
+    for (int k = 0; k < done; ++k) {
+      const int completed = static_cast<const MPI_Fint*>(indices)[k] - index_base(binding);
+      if (completed < 0 || completed >= n) continue;
+      set.completed(call, completed, set.wants_status() ? status_to_c(status_at(statuses, k), &c_status) : nullptr);
+    }
   }
+  set.finish(call, id == FunctionId::MPI_Waitsome);
 }
 }  // namespace
 
-void waitsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
-              void* outcount, void* indices, void* statuses, void* ierror) {
-  some(FunctionId::MPI_Waitsome, binding, real, incount, requests, outcount, indices, statuses, ierror);
+void waitsome(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*),
+              void* incount, void* requests, void* outcount, void* indices, void* statuses, void* ierror) {
+  some(FunctionId::MPI_Waitsome, binding, caller, real, incount, requests, outcount, indices, statuses, ierror);
 }
 
-void testsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
-              void* outcount, void* indices, void* statuses, void* ierror) {
-  some(FunctionId::MPI_Testsome, binding, real, incount, requests, outcount, indices, statuses, ierror);
+void testsome(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*),
+              void* incount, void* requests, void* outcount, void* indices, void* statuses, void* ierror) {
+  some(FunctionId::MPI_Testsome, binding, caller, real, incount, requests, outcount, indices, statuses, ierror);
 }
 
-void start(Binding binding, void (*real)(void*, void*), void* request, void* ierror) {
-  CallScope call(FunctionId::MPI_Start);
+void start(Binding binding, const void* caller, void (*real)(void*, void*), void* request, void* ierror) {
+  CallScope call(FunctionId::MPI_Start, caller);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   real(request, ierror);
   call.stop();
   if (succeeded(ierror)) request_started(call, tracked);
 }
 
-void startall(Binding binding, void (*real)(void*, void*, void*), void* count, void* requests, void* ierror) {
-  CallScope call(FunctionId::MPI_Startall);
+void startall(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* count, void* requests,
+              void* ierror) {
+  CallScope call(FunctionId::MPI_Startall, caller);
   CompletionSet& set = thread_completion_set();
   const int n = as_int(count);
   set.snapshot(call, n, [&](int i) { return request_at(requests, i); });
@@ -304,8 +319,8 @@ void startall(Binding binding, void (*real)(void*, void*, void*), void* count, v
   }
 }
 
-void request_free(Binding binding, void (*real)(void*, void*), void* request, void* ierror) {
-  CallScope call(FunctionId::MPI_Request_free);
+void request_free(Binding binding, const void* caller, void (*real)(void*, void*), void* request, void* ierror) {
+  CallScope call(FunctionId::MPI_Request_free, caller);
   const TrackedRequest tracked = call.recording() ? find_request(request_at(request, 0)) : TrackedRequest{};
   real(request, ierror);
   call.stop();

@@ -51,25 +51,30 @@ enum class Binding { Legacy, F08 };  // mpif.h and `use mpi`, or `use mpi_f08`
 int index_base(Binding binding) noexcept;
 
 // Hand-written Fortran bindings (called by the generated per-mangling entry points).
-void init(Binding binding, void (*real)(void*), void* ierror);
-void init_thread(Binding binding, void (*real)(void*, void*, void*), void* required, void* provided, void* ierror);
-void finalize(Binding binding, void (*real)(void*), void* ierror);
-void pcontrol(Binding binding, void (*real)(void*), void* level);
-void wait(Binding binding, void (*real)(void*, void*, void*), void* request, void* status, void* ierror);
-void test(Binding binding, void (*real)(void*, void*, void*, void*), void* request, void* flag, void* status, void* ierror);
-void waitall(Binding binding, void (*real)(void*, void*, void*, void*), void* count, void* requests, void* statuses, void* ierror);
-void testall(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* flag,
+void init(Binding binding, const void* caller, void (*real)(void*), void* ierror);
+void init_thread(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* required, void* provided,
+                 void* ierror);
+void finalize(Binding binding, const void* caller, void (*real)(void*), void* ierror);
+void pcontrol(Binding binding, const void* caller, void (*real)(void*), void* level);
+void wait(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* request, void* status,
+          void* ierror);
+void test(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*), void* request, void* flag,
+          void* status, void* ierror);
+void waitall(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*), void* count, void* requests,
              void* statuses, void* ierror);
-void waitany(Binding binding, void (*real)(void*, void*, void*, void*, void*), void* count, void* requests, void* index,
-             void* status, void* ierror);
-void testany(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* count, void* requests, void* index,
-             void* flag, void* status, void* ierror);
-void waitsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
-              void* outcount, void* indices, void* statuses, void* ierror);
-void testsome(Binding binding, void (*real)(void*, void*, void*, void*, void*, void*), void* incount, void* requests,
-              void* outcount, void* indices, void* statuses, void* ierror);
-void start(Binding binding, void (*real)(void*, void*), void* request, void* ierror);
-void startall(Binding binding, void (*real)(void*, void*, void*), void* count, void* requests, void* ierror);
-void request_free(Binding binding, void (*real)(void*, void*), void* request, void* ierror);
+void testall(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*), void* count,
+             void* requests, void* flag, void* statuses, void* ierror);
+void waitany(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*), void* count,
+             void* requests, void* index, void* status, void* ierror);
+void testany(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*), void* count,
+             void* requests, void* index, void* flag, void* status, void* ierror);
+void waitsome(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*),
+              void* incount, void* requests, void* outcount, void* indices, void* statuses, void* ierror);
+void testsome(Binding binding, const void* caller, void (*real)(void*, void*, void*, void*, void*, void*),
+              void* incount, void* requests, void* outcount, void* indices, void* statuses, void* ierror);
+void start(Binding binding, const void* caller, void (*real)(void*, void*), void* request, void* ierror);
+void startall(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* count, void* requests,
+              void* ierror);
+void request_free(Binding binding, const void* caller, void (*real)(void*, void*), void* request, void* ierror);
 
 }  // namespace commtune::pmpi::fortran

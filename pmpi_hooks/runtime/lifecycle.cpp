@@ -1,6 +1,8 @@
 // Hand-written C wrappers: MPI_Init, MPI_Init_thread, MPI_Finalize, MPI_Pcontrol.
 #include <mpi.h>
 
+#include <cstdarg>
+
 #include "runtime/export.hpp"
 #include "runtime/runtime.hpp"
 
@@ -43,8 +45,15 @@ extern "C" COMMTUNE_EXPORT int MPI_Finalize(void) {
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Pcontrol(const int level, ...) {
-  CallScope call(FunctionId::MPI_Pcontrol);
+  CallScope call(FunctionId::MPI_Pcontrol, __builtin_return_address(0));
   call.stop();
-  runtime::pcontrol(level);
+  const char* name = nullptr;
+  if (level == 2 || level == -2) {  // a named region: MPI_Pcontrol(2, "solver") ... MPI_Pcontrol(-2, "solver")
+    va_list arguments;
+    va_start(arguments, level);
+    name = va_arg(arguments, const char*);
+    va_end(arguments);
+  }
+  runtime::pcontrol(level, name);
   return MPI_SUCCESS;
 }

@@ -8,15 +8,19 @@
 namespace commtune::pmpi {
 namespace {
 
-constexpr std::size_t kSlots = 1u << 15;  // outstanding requests tracked at once
-constexpr int kMaxProbes = 64;            // bounds the cost of a miss
+constexpr std::size_t kSlots = 1u << 15;                      // outstanding requests tracked at once
+constexpr int kMaxProbes = 64;                                // bounds the cost of a miss
 constexpr std::uintptr_t kEmpty = 0, kErased = 1, kBusy = 2;  // never valid handles
 
 struct Slot {
   std::atomic<std::uintptr_t> key{kEmpty};
-  FunctionId owner{};
-  RequestKind kind = RequestKind::Recv;
+  RequestKind kind = RequestKind::Other;
+  SiteStats* site = nullptr;         // the posting site (its key never changes)
+  const SiteTable* table = nullptr;  // the posting thread's table
   std::int64_t bytes = 0;
+  int world_peer = -1;
+  std::uint64_t posted_ticks = 0;
+  std::uint64_t inside_ticks = 0;  // spent inside completion calls that included it
 };
 
 Slot g_slots[kSlots];
@@ -34,10 +38,17 @@ std::uintptr_t key_of(Handle request) noexcept {
 
 std::size_t home_of(std::uintptr_t key) noexcept { return ((key >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - 15); }
 
+// The posting site's record in the completing thread's own table: usually the same thread's, and
+// then the very record; another thread adds to its own record of the same site.
+SiteStats& owner_in(CallScope& call, const Slot& slot) noexcept {
+  return slot.table == &call.table() ? *slot.site : call.table().find_or_add(slot.site->key);
+}
+
 }  // namespace
 
-void track_request(MPI_Request request, FunctionId owner, RequestKind kind, std::int64_t bytes) noexcept {
-  if (request == MPI_REQUEST_NULL) return;
+void track_request(MPI_Request request, CallScope& call, RequestKind kind, std::int64_t bytes,
+                   int world_peer) noexcept {
+  if (request == MPI_REQUEST_NULL || !call.recording()) return;
   const std::uintptr_t key = key_of(request);
   const std::size_t home = home_of(key);
   for (int probe = 0; probe < kMaxProbes; ++probe) {
@@ -45,9 +56,13 @@ void track_request(MPI_Request request, FunctionId owner, RequestKind kind, std:
     std::uintptr_t seen = slot.key.load(std::memory_order_relaxed);
     if ((seen == kEmpty || seen == kErased) &&
         slot.key.compare_exchange_strong(seen, kBusy, std::memory_order_acquire)) {
-      slot.owner = owner;
       slot.kind = kind;
+      slot.site = &call.site();
+      slot.table = &call.table();
       slot.bytes = bytes;
+      slot.world_peer = world_peer;
+      slot.posted_ticks = call.end_ticks();
+      slot.inside_ticks = 0;
       slot.key.store(key, std::memory_order_release);
       return;
     }
@@ -66,9 +81,7 @@ TrackedRequest find_request(MPI_Request request) noexcept {
     if (seen == kEmpty) break;
     if (seen == key) {
       tracked.slot = int(index);
-      tracked.owner = g_slots[index].owner;
       tracked.kind = g_slots[index].kind;
-      tracked.bytes = g_slots[index].bytes;
       break;
     }
   }
@@ -81,23 +94,45 @@ void forget_request(const TrackedRequest& tracked) noexcept {
   if (tracked.found()) g_slots[tracked.slot].key.store(kErased, std::memory_order_release);
 }
 
-void request_started(CallScope& call, const TrackedRequest& tracked) noexcept {
-  if (tracked.found() && tracked.kind == RequestKind::PersistentSend) call.add_sent_to(tracked.owner, tracked.bytes);
+bool receive_pending(const TrackedRequest& tracked, MPI_Request request) noexcept {
+  if (!tracked.wants_status()) return false;
+  int done = 1;
+  PMPI_Request_get_status(request, &done, MPI_STATUS_IGNORE);
+  return !done;
 }
 
-void request_completed(CallScope& call, const TrackedRequest& tracked, const MPI_Status* status) noexcept {
-  if (!tracked.found()) return;
-  switch (tracked.kind) {
-    case RequestKind::Recv:
-      call.add_received_to(tracked.owner, received_bytes(status));
-      forget_request(tracked);
-      break;
-    case RequestKind::PersistentRecv:
-      call.add_received_to(tracked.owner, received_bytes(status));
-      break;
-    case RequestKind::PersistentSend:
-      break;  // stays until MPI_Request_free
+void request_started(CallScope& call, const TrackedRequest& tracked) noexcept {
+  if (!tracked.found() || !call.recording()) return;
+  Slot& slot = g_slots[tracked.slot];
+  slot.posted_ticks = call.end_ticks();
+  slot.inside_ticks = 0;
+  if (slot.kind != RequestKind::PersistentSend) return;
+  SiteStats& owner = owner_in(call, slot);
+  CallScope::count_sent(owner, slot.bytes);
+  SiteTable& table = call.table();
+  if (slot.world_peer >= 0 && slot.world_peer < table.world_size()) {
+    table.peers()[slot.world_peer].messages += 1;
+    table.peers()[slot.world_peer].bytes += std::uint64_t(slot.bytes);
   }
+}
+
+void request_still_pending(CallScope& call, const TrackedRequest& tracked) noexcept {
+  if (tracked.found() && call.recording()) g_slots[tracked.slot].inside_ticks += call.elapsed();
+}
+
+std::int64_t request_completed(CallScope& call, const TrackedRequest& tracked, const MPI_Status* status) noexcept {
+  if (!tracked.found() || !call.recording()) return 0;
+  Slot& slot = g_slots[tracked.slot];
+  SiteStats& owner = owner_in(call, slot);
+  const std::int64_t received = is_receive(slot.kind) ? received_bytes(status) : 0;
+  if (is_receive(slot.kind)) CallScope::count_received(owner, received);
+  const std::uint64_t end = call.end_ticks();
+  owner.requests += 1;
+  owner.request_life_ticks += end > slot.posted_ticks ? end - slot.posted_ticks : 0;
+  owner.request_inside_ticks += slot.inside_ticks + call.elapsed();
+  slot.inside_ticks = 0;
+  if (!is_persistent(slot.kind)) forget_request(tracked);  // persistent ones stay until MPI_Request_free
+  return received;
 }
 
 std::uint64_t untracked_request_count() noexcept { return g_untracked.load(std::memory_order_relaxed); }

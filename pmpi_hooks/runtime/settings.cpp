@@ -39,6 +39,7 @@ Settings read_settings(std::vector<std::string>& warnings) {
     if (setting.env == "COMMTUNE_MODE") settings.profile = value == "profile";
     if (setting.env == "COMMTUNE_CLOCK") settings.clock = value;
     if (setting.env == "COMMTUNE_QUIET") settings.quiet = value == "1";
+    if (setting.env == "COMMTUNE_CALLSITE_DEPTH") settings.callsite_depth = std::atoi(value.c_str());
     if (setting.env == "COMMTUNE_COMMAND") settings.command = value;
   }
   // Variables the CLI itself reads are not the library's, but are not mistakes either.

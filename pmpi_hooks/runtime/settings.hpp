@@ -9,11 +9,12 @@
 namespace commtune::pmpi {
 
 struct Settings {
-  std::string output;         // empty: ./commtune-<program>-<date-time>
-  bool profile = true;        // COMMTUNE_MODE=profile (false: off)
-  std::string clock = "auto"; // auto|tsc|monotonic
+  std::string output;          // empty: ./commtune-<program>-<date-time>
+  bool profile = true;         // COMMTUNE_MODE=profile (false: off)
+  std::string clock = "auto";  // auto|tsc|monotonic
   bool quiet = false;
-  std::string command;        // as given to `commtune run`
+  int callsite_depth = 1;  // 1..8
+  std::string command;     // as given to `commtune run`
 };
 
 // Reads the environment; problems go to `warnings`, one sentence each naming the variable.

@@ -52,6 +52,73 @@ check_profile() {  # DIR: DIR/profile.json exists and is JSON
     fail "$dir/profile.json is not valid JSON"
 }
 
+# write_dump FILE RANK REASON: a rank dump (schema commtune.rank/1) as a rank of a 2-rank run
+# writes it when it ends without MPI_Finalize: rank 0 sent 10 messages of 8 bytes to rank 1, which
+# received them. Its one call-site frame points into the probe's main().
+write_dump() {
+  local file=$1 rank=$2 reason=$3 main_address offset site matrix
+  main_address=$(nm "$probe" 2>/dev/null | awk '$3 == "main" { print $1; exit }')
+  offset=$((16#${main_address:-0} + 16))
+  if [ "$rank" -eq 0 ]; then
+    site='{"function": "MPI_Send", "region": 0, "frames": [[0, '$offset']],
+   "calls": 10, "ticks": 5000000, "min_ticks": 100000, "max_ticks": 2000000,
+   "bytes_sent": 80, "bytes_received": 0, "sent_sizes": [[4, 10]], "received_sizes": [],
+   "wait_kind": "late_receiver", "wait_calls": 10, "wait_ticks": 5000000, "wait_bytes": 80,
+   "comm_size": 0, "requests": 0, "request_life_ticks": 0, "request_inside_ticks": 0}'
+    matrix='[[1, 10, 80]]'
+  else
+    site='{"function": "MPI_Recv", "region": 0, "frames": [[0, '$offset']],
+   "calls": 10, "ticks": 3000000, "min_ticks": 50000, "max_ticks": 1000000,
+   "bytes_sent": 0, "bytes_received": 80, "sent_sizes": [], "received_sizes": [[4, 10]],
+   "wait_kind": "late_sender", "wait_calls": 4, "wait_ticks": 2000000, "wait_bytes": 32,
+   "comm_size": 0, "requests": 0, "request_life_ticks": 0, "request_inside_ticks": 0}'
+    matrix='[]'
+  fi
+  mkdir -p "$(dirname "$file")"
+  cat > "$file" <<EOF
+{"schema": "commtune.rank/1", "reason": "$reason",
+ "rank": $rank, "size": 2, "pid": $((4000 + rank)), "host": "testnode",
+ "program": "cli_probe", "command": "mpirun -np 2 ./cli_probe", "mpi_library": "hand-written test dump",
+ "clock": "clock_gettime", "ticks_per_second": 1000000000,
+ "start_unix_ns": 1700000000000000000, "wall_ns": 3000000000, "init_ns": 100000000,
+ "threads": 1, "untracked_requests": 0, "callsite_depth": 1,
+ "regions": [""],
+ "modules": [{"id": 0, "path": "$probe"}],
+ "size_floor_ticks": [[4, 20000]],
+ "sites": [
+  {"function": "MPI_Init", "region": 0, "frames": [],
+   "calls": 1, "ticks": 100000000, "min_ticks": 100000000, "max_ticks": 100000000,
+   "bytes_sent": 0, "bytes_received": 0, "sent_sizes": [], "received_sizes": [],
+   "wait_kind": "none", "wait_calls": 0, "wait_ticks": 0, "wait_bytes": 0,
+   "comm_size": 0, "requests": 0, "request_life_ticks": 0, "request_inside_ticks": 0},
+  $site
+ ],
+ "matrix": $matrix}
+EOF
+}
+
+# profile_field DIR EXPRESSION: prints EXPRESSION evaluated on DIR/profile.json as `p` (Python).
+profile_field() {
+  python3 -c 'import json,sys; p = json.load(open(sys.argv[1] + "/profile.json")); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+check_partial_profile() {  # DIR RANKS: a partial profile.json of RANKS ranks, and summary.txt
+  local dir=$1 ranks=$2
+  check_profile "$dir"
+  [ -s "$dir/profile.json" ] || return
+  [ "$(profile_field "$dir" 'p.get("complete")')" = "False" ] ||
+    fail "$dir/profile.json: complete is '$(profile_field "$dir" 'p.get("complete")')', not false"
+  [ "$(profile_field "$dir" 'p.get("ranks_reported")')" = "$ranks" ] ||
+    fail "$dir/profile.json: ranks_reported is '$(profile_field "$dir" 'p.get("ranks_reported")')', not $ranks"
+  [ -n "$(profile_field "$dir" 'p.get("partial_reason", "")')" ] || fail "$dir/profile.json: no partial_reason"
+  [ -s "$dir/summary.txt" ] || fail "no summary.txt in $dir"
+}
+
+# elapsed_since START: whole seconds since START (date +%s.%N).
+elapsed_since() {
+  python3 -c 'import sys, time; print(int(time.time() - float(sys.argv[1])))' "$1"
+}
+
 case "$case_name" in
 help)
   run_commtune help --help
@@ -59,7 +126,7 @@ help)
   grep -q '^Usage:' help.out || fail "'commtune --help' prints no Usage line"
   names=$(subcommands)
   echo "subcommands: $(echo $names)"
-  for expected in run preload; do
+  for expected in run preload report; do
     echo "$names" | grep -qx "$expected" || fail "'commtune --help' does not list the subcommand $expected"
   done
   run_commtune none
@@ -208,6 +275,127 @@ run_openmpi_remote_ranks)
       fail "remote $rank: COMMTUNE_OUTPUT is '$output', not $expected_output (not passed with -x?)"
   done < <(grep '^rank=' remote.out)
   check_profile out
+  ;;
+run_bad_timeout)
+  # A bad --timeout is a usage error (exit 2) named in the message, before anything runs.
+  for value in 0 -5 abc 5x 1.5 10ms 5mm 1d '' ' 5'; do
+    run_commtune bad-timeout run --timeout "$value" -- true
+    [ $status -eq 2 ] || fail "'commtune run --timeout \"$value\" -- true' exited with $status, not 2"
+    grep -q -- '--timeout' bad-timeout.err || fail "the message of '--timeout \"$value\"' does not name --timeout"
+    grep -q '5m' bad-timeout.err || fail "the message of '--timeout \"$value\"' does not show the accepted forms"
+  done
+  [ -z "$(ls -A | grep -v '^bad-timeout\.')" ] || fail "a bad --timeout created $(ls -A | grep -v '^bad-timeout\.')"
+  for value in 90 90s 5m 1h; do
+    run_commtune good-timeout run --timeout "$value" -o "out-$value" -- true
+    [ $status -eq 0 ] || fail "'commtune run --timeout $value -- true' exited with $status, not 0"
+    grep -q 'timeout after' good-timeout.err && fail "'commtune run --timeout $value -- true' timed out"
+  done
+  ;;
+run_timeout)
+  start=$(date +%s.%N)
+  run_commtune timeout run --timeout 2 -o out -- sleep 30
+  elapsed=$(elapsed_since "$start")
+  echo "  elapsed: ${elapsed} s"
+  [ $status -eq 124 ] || fail "'commtune run --timeout 2 -- sleep 30' exited with $status, not 124"
+  [ "$elapsed" -ge 2 ] && [ "$elapsed" -le 15 ] || fail "'commtune run --timeout 2 -- sleep 30' took $elapsed s"
+  grep -qx 'commtune: timeout after 2s: stopping sleep' timeout.err ||
+    fail "no line 'commtune: timeout after 2s: stopping sleep' on stderr"
+  grep -q 'SIGKILL' timeout.err && fail "sleep needed SIGKILL, though SIGTERM ends it"
+  [ -e out/profile.json ] && fail "a profile.json appeared without MPI"
+  ;;
+run_timeout_kill)
+  # A program that ignores SIGTERM gets SIGKILL 10 s later; the exit code is still 124.
+  start=$(date +%s.%N)
+  run_commtune kill run --timeout 1 -o out -- bash -c 'trap "" TERM; exec sleep 60'
+  elapsed=$(elapsed_since "$start")
+  echo "  elapsed: ${elapsed} s"
+  [ $status -eq 124 ] || fail "the program ignoring SIGTERM: exit status $status, not 124"
+  [ "$elapsed" -ge 10 ] && [ "$elapsed" -le 25 ] || fail "the program ignoring SIGTERM was stopped after $elapsed s"
+  grep -q 'SIGKILL' kill.err || fail "no message about SIGKILL"
+  ;;
+run_partial_merge)
+  # Ranks that end without MPI_Finalize leave dumps in DIR/ranks; `commtune run` merges them into a
+  # partial profile. A fake program stands for the ranks. A dump an earlier run left in the same
+  # directory must not be merged.
+  write_dump dumps/rank-00000.json 0 SIGSEGV
+  write_dump dumps/rank-00001.json 1 SIGTERM
+  write_dump out/ranks/rank-00005.json 0 abort
+  printf '#!/bin/sh\nmkdir -p "$COMMTUNE_OUTPUT/ranks" && cp %s/dumps/*.json "$COMMTUNE_OUTPUT/ranks/"\nexit 3\n' \
+    "$work" > fake-ranks
+  chmod +x fake-ranks
+  run_commtune partial run -o out -- "$work/fake-ranks"
+  [ $status -eq 3 ] || fail "'commtune run' of a program whose ranks crashed exited with $status, not 3"
+  [ -e out/ranks/rank-00005.json ] && fail "the dump left by an earlier run was not removed"
+  check_partial_profile out 2
+  grep -qE "^commtune: partial profile \(.+\): $(realpath out)/profile.json\$" partial.err ||
+    fail "no line 'commtune: partial profile (<reason>): $(realpath out)/profile.json' on stderr"
+  [ "$(grep -c '^commtune: ' partial.err)" -eq 1 ] || fail "more than one 'commtune:' line on stderr"
+  # A run that leaves no dumps merges nothing and does not take the earlier profile for its own.
+  run_commtune again run -o out -- true
+  grep -q 'partial profile' again.err && fail "a run that left no dumps reported a partial profile"
+  grep -q 'profile written' again.err && fail "a run that wrote nothing reported the earlier profile as its own"
+  ;;
+run_timeout_partial)
+  # The ranks' library writes its dumps on SIGTERM; after a timeout they become a partial profile.
+  write_dump dumps/rank-00000.json 0 SIGTERM
+  write_dump dumps/rank-00001.json 1 SIGTERM
+  cat > fake-ranks <<EOF
+#!/bin/bash
+trap 'mkdir -p "\$COMMTUNE_OUTPUT/ranks" && cp $work/dumps/*.json "\$COMMTUNE_OUTPUT/ranks/"; kill \$child; exit 143' TERM
+sleep 30 & child=\$!
+wait
+EOF
+  chmod +x fake-ranks
+  run_commtune timeout-partial run --timeout 1 -o out -- "$work/fake-ranks"
+  [ $status -eq 124 ] || fail "exit status $status after the timeout, not 124"
+  check_partial_profile out 2
+  grep -q '^commtune: partial profile (' timeout-partial.err || fail "no 'commtune: partial profile' line on stderr"
+  ;;
+report_no_dumps)
+  mkdir empty
+  run_commtune empty report empty
+  [ $status -eq 2 ] || fail "'commtune report' on an empty directory exited with $status, not 2"
+  grep -q 'rank dumps' empty.err || fail "the message of 'commtune report' on an empty directory does not say why"
+  grep -q "$(realpath empty)" empty.err || fail "the message of 'commtune report' does not name the directory"
+  run_commtune missing report does-not-exist
+  [ $status -eq 2 ] || fail "'commtune report' on a missing directory exited with $status, not 2"
+  [ -z "$(ls -A empty)" ] || fail "'commtune report' wrote into the empty directory: $(ls -A empty)"
+  ;;
+report_partial)
+  write_dump run/ranks/rank-00000.json 0 SIGTERM
+  write_dump run/ranks/rank-00001.json 1 SIGTERM
+  run_commtune report report run
+  [ $status -eq 0 ] || fail "'commtune report' on two rank dumps exited with $status"
+  check_partial_profile run 2
+  profile_field run 'p.get("partial_reason")' | grep -q SIGTERM || fail "partial_reason does not name SIGTERM"
+  [ -s report.out ] || fail "'commtune report' printed no summary on stdout"
+  grep -q "$(realpath run)/profile.json" report.err || fail "'commtune report' does not say where profile.json is"
+  grep -q "$(realpath run)/summary.txt" report.err || fail "'commtune report' does not say where summary.txt is"
+  # Merging again gives the same profile; --quiet prints nothing.
+  run_commtune quiet report --quiet run
+  [ $status -eq 0 ] || fail "'commtune report --quiet' exited with $status"
+  { [ -s quiet.out ] || [ -s quiet.err ]; } && fail "'commtune report --quiet' printed something"
+  check_partial_profile run 2
+  ;;
+report_complete)
+  # A complete profile (written at MPI_Finalize) is left alone, even with an earlier snapshot dump
+  # beside it; a dump newer than it comes from a later run and is merged.
+  mkdir -p run
+  echo '{"schema": "commtune.profile/2", "complete": true, "ranks_reported": 2}' > run/profile.json
+  echo 'hand-written summary' > run/summary.txt
+  write_dump run/ranks/rank-00000.json 0 snapshot
+  touch -d '1 hour ago' run/ranks/rank-00000.json
+  before=$(md5sum run/profile.json run/summary.txt)
+  run_commtune complete report run
+  [ $status -eq 0 ] || fail "'commtune report' on a complete profile exited with $status"
+  [ "$(md5sum run/profile.json run/summary.txt)" = "$before" ] || fail "'commtune report' rewrote a complete profile"
+  [ "$(cat complete.out)" = "hand-written summary" ] || fail "'commtune report' did not print summary.txt"
+  write_dump run/ranks/rank-00000.json 0 SIGTERM
+  write_dump run/ranks/rank-00001.json 1 SIGTERM
+  touch -d '2 hours ago' run/profile.json
+  run_commtune later report run
+  [ $status -eq 0 ] || fail "'commtune report' on dumps newer than a complete profile exited with $status"
+  check_partial_profile run 2
   ;;
 *)
   echo "cli: unknown case $case_name" >&2

@@ -19,6 +19,7 @@ struct ompi_status_public_t { int MPI_SOURCE; int MPI_TAG; int MPI_ERROR; };
 __attribute__((visibility("default"))) int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest,
     int tag, MPI_Comm comm);
 int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm);
+int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
 int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status)
     __attribute__((pointer_with_type_tag(MPI,1,3)));
 int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request);
@@ -102,9 +103,25 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(self.plan("MPI_Mrecv").template, "p2p_recv")
 
     def test_sendrecv_counts_both_directions(self):
-        body = " ".join(self.plan("MPI_Sendrecv").body)
-        self.assertIn("add_sent(peer_bytes(dest, sendcount, sendtype))", body)
-        self.assertIn("add_received(received_bytes(status))", body)
+        plan = self.plan("MPI_Sendrecv")
+        body = " ".join(plan.body)
+        self.assertIn("add_message(peers::world_rank(comm, dest), peer_bytes(dest, sendcount, sendtype))", body)
+        self.assertIn("received_bytes(status)", body)
+        self.assertIn("note_receive_wait(arrived_, bytes)", body)
+        self.assertEqual(plan.probe, ["source", "recvtag", "comm"])  # the receive half is probed first
+
+    def test_blocking_calls_say_what_they_wait_for(self):
+        kinds = {name: mpiwrap.wait_kind(self.functions[name], self.plan(name))
+                 for name in ["MPI_Recv", "MPI_Send", "MPI_Isend", "MPI_Allreduce", "MPI_Ialltoallv_c", "MPI_Mrecv",
+                              "MPI_Comm_rank"]}
+        self.assertEqual(kinds, {"MPI_Recv": "late_sender", "MPI_Send": "late_receiver", "MPI_Isend": "none",
+                                 "MPI_Allreduce": "collective", "MPI_Ialltoallv_c": "none", "MPI_Mrecv": "none",
+                                 "MPI_Comm_rank": "none"})
+
+    def test_every_request_is_followed_to_completion(self):
+        self.assertIn("track_request(*request, call, RequestKind::Send);", self.plan("MPI_Isend").body)
+        self.assertIn("track_request(*request, call, RequestKind::Recv);", self.plan("MPI_Irecv").body)
+        self.assertFalse(any("track_request" in s for s in self.plan("MPI_Recv").body))
 
     def test_collectives_follow_the_table(self):
         allreduce = self.plan("MPI_Allreduce")
@@ -118,7 +135,8 @@ class PlanTest(unittest.TestCase):
         plan = self.plan("MPI_Ialltoallv_c")
         self.assertEqual(plan.template, "collective")
         self.assertIn("sum_bytes(sendcounts, n, sendtype)", " ".join(plan.body))
-        self.assertFalse(any("track_request" in s for s in plan.body))
+        # counted when it starts; followed to completion only for its lifetime
+        self.assertIn("track_request(*request, call, RequestKind::Other);", plan.body)
 
     def test_one_sided_and_io(self):
         self.assertEqual(self.plan("MPI_Put").template, "rma")

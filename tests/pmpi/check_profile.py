@@ -55,8 +55,8 @@ def compare(where: str, expected: dict[str, dict], actual: dict[str, dict], allo
 def check(profile: dict, expected: dict) -> tuple[list[str], int]:
     problems = []
     allowed = set(expected.get("allowed_extra", []))
-    if profile.get("schema") != "commtune.profile/1":
-        problems.append(f"schema is {profile.get('schema')!r}, expected 'commtune.profile/1'")
+    if profile.get("schema") != "commtune.profile/2":
+        problems.append(f"schema is {profile.get('schema')!r}, expected 'commtune.profile/2'")
     if profile.get("complete") is not True:
         problems.append(f"complete is {profile.get('complete')!r}, expected true")
     if profile.get("ranks") != expected["ranks"]:

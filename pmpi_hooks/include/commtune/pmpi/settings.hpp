@@ -17,14 +17,17 @@ struct Setting {
   std::string_view description;
 };
 
-inline constexpr std::array<Setting, 5> kSettings = {{
+inline constexpr std::array<Setting, 6> kSettings = {{
     {"COMMTUNE_OUTPUT", "--output", "", "",
-     "Directory for the results (profile.json); default ./commtune-<program>-<date-time>"},
+     "Directory for the results (profile.json, summary.txt); default ./commtune-<program>-<date-time>"},
     {"COMMTUNE_MODE", "--mode", "profile|off", "profile",
      "profile: record per-function statistics; off: pass every call straight through"},
     {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
      "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
      "or clock_gettime(CLOCK_MONOTONIC)"},
+    {"COMMTUNE_CALLSITE_DEPTH", "--callsite-depth", "1|2|3|4|5|6|7|8", "1",
+     "Return addresses per call site: 1 attributes a call to the line that made it, more to the "
+     "callers of a communication helper (depth > 1 walks the stack: ~1 us per call)"},
     {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "Print only warnings on stderr (no summary line)"},
     {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)"},
 }};

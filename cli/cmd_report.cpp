@@ -1,0 +1,163 @@
+// `commtune report DIR`: merges the rank dumps a run left in DIR/ranks into DIR/profile.json and
+// DIR/summary.txt. Ranks write those dumps when they end without MPI_Finalize (MPI_Abort, a fatal
+// signal, SIGTERM from a batch system or `commtune run --timeout`) or on a SIGUSR1 snapshot;
+// `commtune run` merges them by itself, this is for runs launched without it.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "report/report.hpp"
+
+namespace commtune::cli {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> rank_dumps(const fs::path& dir) {
+  std::vector<fs::path> dumps;
+  std::error_code error;
+  for (fs::directory_iterator it(dir / "ranks", error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with("rank-") && name.ends_with(".json") && it->is_regular_file(error)) {
+      dumps.push_back(it->path());
+    }
+  }
+  std::sort(dumps.begin(), dumps.end());
+  return dumps;
+}
+
+ProfileState read_profile_state(const fs::path& profile) {
+  ProfileState state;
+  std::error_code error;
+  state.exists = fs::exists(profile, error);
+  if (!state.exists) return state;
+  std::ifstream in(profile);
+  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) {
+    state.error = json.is_discarded() ? "not valid JSON" : "not a JSON object";
+    return state;
+  }
+  state.readable = true;
+  // A profile without "complete" predates partial profiles: it was written at MPI_Finalize.
+  const auto complete = json.find("complete");
+  state.complete = complete == json.end() || !complete->is_boolean() || complete->get<bool>();
+  if (const auto reason = json.find("partial_reason"); reason != json.end() && reason->is_string()) {
+    state.partial_reason = reason->get<std::string>();
+  }
+  return state;
+}
+
+namespace {
+
+struct ReportOptions {
+  std::string dir;
+  bool quiet = false;
+};
+
+// The summary on stdout, then where the files are on stderr, as `commtune run` says it.
+void show(const fs::path& dir, const ProfileState& state) {
+  const fs::path summary = dir / "summary.txt";
+  std::error_code error;
+  if (std::ifstream in(summary); in) {
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fmt::print("{}", text);
+    if (!text.empty() && text.back() != '\n') fmt::print("\n");
+    std::fflush(stdout);
+  }
+  const fs::path profile = dir / "profile.json";
+  const std::string summary_note =
+      fs::exists(summary, error) ? fmt::format(", summary in {}", summary.string()) : std::string(" (no summary.txt)");
+  if (state.complete) {
+    fmt::print(stderr, "commtune: profile in {}{}\n", profile.string(), summary_note);
+  } else {
+    fmt::print(stderr, "commtune: partial profile ({}): {}{}\n",
+               state.partial_reason.empty() ? "reason not recorded" : state.partial_reason, profile.string(),
+               summary_note);
+  }
+}
+
+void report(const ReportOptions& options) {
+  const fs::path dir = fs::absolute(options.dir).lexically_normal();
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    fmt::print(stderr, "commtune report: {} is not a directory\n", dir.string());
+    throw ExitCode{2};
+  }
+  const fs::path profile = dir / "profile.json";
+  const ProfileState before = read_profile_state(profile);
+  const std::vector<fs::path> dumps = rank_dumps(dir);
+  // A complete profile was merged at MPI_Finalize from every rank's final counts: a dump older than
+  // it is a SIGUSR1 snapshot of the same run, never better, so nothing is merged again. A newer
+  // dump comes from a later run into the same directory, which replaces it.
+  if (before.readable && before.complete) {
+    const auto profile_time = fs::last_write_time(profile, error);
+    const bool later_run = std::any_of(dumps.begin(), dumps.end(), [&](const fs::path& dump) {
+      std::error_code dump_error;
+      return fs::last_write_time(dump, dump_error) > profile_time && !dump_error;
+    });
+    if (!later_run) {
+      if (!options.quiet) show(dir, before);
+      return;
+    }
+  }
+  if (dumps.empty()) {
+    if (before.readable) {
+      // The partial profile from an earlier merge whose dumps have been removed since.
+      if (!options.quiet) show(dir, before);
+      return;
+    }
+    if (before.exists) {
+      fmt::print(stderr, "commtune report: {} cannot be read ({}) and {} holds no rank dumps (rank-*.json) to merge\n",
+                 profile.string(), before.error, (dir / "ranks").string());
+    } else {
+      fmt::print(stderr,
+                 "commtune report: nothing to report in {}: no profile.json and no rank dumps (ranks/rank-*.json). "
+                 "Ranks write dumps when they end without MPI_Finalize (MPI_Abort, a fatal signal, SIGTERM) or "
+                 "on SIGUSR1; a run that finished normally has its profile.json already\n",
+                 dir.string());
+    }
+    throw ExitCode{2};
+  }
+  // A partial profile is merged again: more dumps may have arrived since (a later snapshot, a
+  // rank that was still writing), and merging the same dumps twice gives the same result.
+  report::Options report_options;
+  report_options.quiet = true;  // we say where the files are ourselves, below
+  // No fallback_reason: the dumps name what ended each rank, and the library the ranks without one.
+  const report::Result result = report::report_from_directory(dir, report_options);
+  if (!result.ok) {
+    fmt::print(stderr, "commtune report: cannot merge the {} rank dump(s) in {}: {}\n", dumps.size(),
+               (dir / "ranks").string(), result.error);
+    throw ExitCode{1};
+  }
+  if (!options.quiet) {
+    ProfileState after = read_profile_state(result.profile.empty() ? profile : result.profile);
+    after.complete = result.complete;
+    show(dir, after);
+  }
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app) {
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "Merge the rank dumps a run left in DIR/ranks (rank-*.json: ranks that ended without MPI_Finalize,\n"
+      "or SIGUSR1 snapshots) into DIR/profile.json and DIR/summary.txt, and print the summary.\n"
+      "The profile is partial (complete: false) unless every rank reached MPI_Finalize.\n"
+      "  commtune report commtune-app-20250101-120000\n"
+      "A complete profile.json (written at MPI_Finalize) is left as it is and its summary printed.\n"
+      "`commtune run` merges by itself; this is for launches with LD_PRELOAD set by hand.\n"
+      "Exits with 2 when DIR has neither rank dumps nor a profile.json.");
+  cmd->add_option("DIR", options->dir, "The run's output directory (COMMTUNE_OUTPUT)")->required();
+  cmd->add_flag("--quiet", options->quiet, "Print only errors (no summary, no paths)");
+  cmd->callback([options] { report(*options); });
+}
+
+}  // namespace commtune::cli
