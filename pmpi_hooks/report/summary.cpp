@@ -362,7 +362,7 @@ void write_matrix(Out out, const MergedRun& run) {
 
 std::string site_location(const CallSiteStats& site, std::size_t width) {
   const std::string region = site.region.empty() ? "" : " [" + site.region + "]";
-  if (site.frames.empty()) return "(not recorded)" + region;
+  if (site.frames.empty()) return "(call site unknown)" + region;
   const Frame& frame = site.frames.front();
   std::string where;
   if (frame.debug_info && !frame.file.empty()) {

@@ -169,10 +169,18 @@ void site(Writer& out, const SiteStats& s) noexcept {
 }
 
 // A site the tables do not hold: MPI_Init (timed before our clock existed), MPI_Finalize.
-void lifecycle_site(Writer& out, FunctionId function, std::uint64_t ticks) noexcept {
+void lifecycle_site(Writer& out, FunctionId function, const modules::Location& where, std::uint64_t ticks) noexcept {
   out.raw("{\"function\":");
   view(out, name_of(function));
-  out.raw(",\"category\":\"lifecycle\",\"region\":0,\"frames\":[],\"calls\":1,");
+  out.raw(",\"category\":\"lifecycle\",\"region\":0,\"frames\":[");
+  if (where.module != 0) {
+    out.put('[');
+    out.number(where.module);
+    out.put(',');
+    out.number(where.offset);
+    out.put(']');
+  }
+  out.raw("],\"calls\":1,");
   out.field("ticks", ticks);
   out.field("min_ticks", ticks);
   out.field("max_ticks", ticks);
@@ -296,8 +304,8 @@ void write(Sink& sink, const char* reason) noexcept {
   out.key("sites");
   out.put('[');
   const auto init_ticks = std::uint64_t(double(id.init_duration_ns) * 1e-9 * double(ticks_per_second));
-  lifecycle_site(out, id.init_function, init_ticks);
-  if (std::strcmp(reason, "finalize") == 0) lifecycle_site(out, FunctionId::MPI_Finalize, 0);
+  lifecycle_site(out, id.init_function, id.init_site, init_ticks);
+  if (std::strcmp(reason, "finalize") == 0) lifecycle_site(out, FunctionId::MPI_Finalize, id.finalize_site, 0);
   for (std::uint32_t t = 0; t < threads; ++t) {
     const SiteTable& table = tables::at(t);
     for (std::uint32_t i = 0; i < table.size(); ++i) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "functions.hpp"
+#include "runtime/sites.hpp"
 
 namespace commtune::pmpi::dump {
 
@@ -23,6 +24,8 @@ struct RunIdentity {
   std::uint64_t init_entry_ns = 0;     // CLOCK_MONOTONIC at MPI_Init entry
   std::uint64_t init_duration_ns = 0;  // spent inside PMPI_Init
   std::uint64_t start_unix_ns = 0;     // CLOCK_REALTIME at MPI_Init entry
+  modules::Location init_site;         // where MPI_Init and MPI_Finalize were called from
+  modules::Location finalize_site;
   char host[256] = {};
   char program[256] = {};
   char command[4096] = {};

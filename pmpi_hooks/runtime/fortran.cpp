@@ -135,7 +135,7 @@ void init(Binding binding, const void* caller, void (*real)(void*), void* ierror
     NotRecorded guard;
     real(ierror);
   }
-  if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init, entry_ns);
+  if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init, entry_ns, caller);
 }
 
 void init_thread(Binding binding, const void* caller, void (*real)(void*, void*, void*), void* required, void* provided,
@@ -145,11 +145,11 @@ void init_thread(Binding binding, const void* caller, void (*real)(void*, void*,
     NotRecorded guard;
     real(required, provided, ierror);
   }
-  if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns);
+  if (succeeded(ierror)) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns, caller);
 }
 
 void finalize(Binding binding, const void* caller, void (*real)(void*), void* ierror) {
-  runtime::before_finalize();
+  runtime::before_finalize(caller);
   NotRecorded guard;
   real(ierror);
 }

@@ -23,7 +23,7 @@ extern "C" COMMTUNE_EXPORT int MPI_Init(int* argc, char*** argv) {
     NotRecorded guard;
     result = PMPI_Init(argc, argv);
   }
-  if (result == MPI_SUCCESS) runtime::after_init(FunctionId::MPI_Init, entry_ns);
+  if (result == MPI_SUCCESS) runtime::after_init(FunctionId::MPI_Init, entry_ns, __builtin_return_address(0));
   return result;
 }
 
@@ -34,12 +34,12 @@ extern "C" COMMTUNE_EXPORT int MPI_Init_thread(int* argc, char*** argv, int requ
     NotRecorded guard;
     result = PMPI_Init_thread(argc, argv, required, provided);
   }
-  if (result == MPI_SUCCESS) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns);
+  if (result == MPI_SUCCESS) runtime::after_init(FunctionId::MPI_Init_thread, entry_ns, __builtin_return_address(0));
   return result;
 }
 
 extern "C" COMMTUNE_EXPORT int MPI_Finalize(void) {
-  runtime::before_finalize();
+  runtime::before_finalize(__builtin_return_address(0));
   NotRecorded guard;
   return PMPI_Finalize();
 }

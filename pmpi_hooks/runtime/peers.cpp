@@ -74,9 +74,7 @@ void start() noexcept {
   PMPI_Comm_group(MPI_COMM_WORLD, &g_world_group);
 }
 
-int world_rank(MPI_Comm comm, int rank) noexcept {
-  if (rank < 0) return -1;  // MPI_PROC_NULL, MPI_ANY_SOURCE
-  if (comm == MPI_COMM_WORLD) return rank;
+int translated_rank(MPI_Comm comm, int rank) noexcept {
   if (g_keyval == MPI_KEYVAL_INVALID || comm == MPI_COMM_NULL) return -1;
   const std::uintptr_t key = key_of(comm);
   const std::uint64_t epoch = g_epoch.load(std::memory_order_acquire);

@@ -11,8 +11,14 @@ namespace commtune::pmpi::peers {
 // Creates the attribute key; collective-free, called once after MPI_Init.
 void start() noexcept;
 
+// world_rank() of another communicator than MPI_COMM_WORLD.
+int translated_rank(MPI_Comm comm, int rank) noexcept;
+
 // The MPI_COMM_WORLD rank of `rank` in `comm` (its remote group for an intercommunicator);
-// -1 for MPI_PROC_NULL, MPI_ANY_SOURCE or when unknown.
-int world_rank(MPI_Comm comm, int rank) noexcept;
+// -1 for MPI_PROC_NULL, MPI_ANY_SOURCE or when unknown. The common cases are inlined.
+inline int world_rank(MPI_Comm comm, int rank) noexcept {
+  if (rank < 0) return -1;  // MPI_PROC_NULL, MPI_ANY_SOURCE
+  return comm == MPI_COMM_WORLD ? rank : translated_rank(comm, rank);
+}
 
 }  // namespace commtune::pmpi::peers

@@ -170,7 +170,7 @@ SiteStats& find_deep_site(SiteTable& table, FunctionId function, std::uintptr_t 
 
 namespace runtime {
 
-void after_init(FunctionId which, std::uint64_t entry_ns) noexcept {
+void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) noexcept {
   State& s = state();
   if (s.started || s.forked_child) return;  // MPI_Init called twice: MPI reports it, we count once
   std::vector<std::string> warnings;
@@ -197,6 +197,7 @@ void after_init(FunctionId which, std::uint64_t entry_ns) noexcept {
     id.init_function = which;
     id.init_entry_ns = entry_ns;
     id.init_duration_ns = init_ns;
+    id.init_site = modules::locate(reinterpret_cast<std::uintptr_t>(caller));
     id.start_unix_ns = std::uint64_t(real.tv_sec) * 1000000000u + std::uint64_t(real.tv_nsec) - init_ns;
     gethostname(id.host, sizeof id.host - 1);
     copy(id.program, program_invocation_short_name);
@@ -212,13 +213,14 @@ void after_init(FunctionId which, std::uint64_t entry_ns) noexcept {
   update_recording();
 }
 
-void before_finalize() noexcept {
+void before_finalize(const void* caller) noexcept {
   State& s = state();
   if (!s.started || s.finished) return;
   const bool was_recording = s.settings.profile && !s.forked_child;
   s.finished = true;
   update_recording();
   if (!was_recording) return;
+  dump::identity().finalize_site = modules::locate(reinterpret_cast<std::uintptr_t>(caller));
   signals::claim_final_record();  // a signal from now on passes straight through
   dump::remove_rank_file();       // a snapshot taken earlier: the profile supersedes it
   write_profile(s.comm, s.settings.quiet);

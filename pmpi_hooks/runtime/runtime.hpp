@@ -11,10 +11,12 @@
 
 namespace commtune::pmpi::runtime {
 
-// After a successful PMPI_Init/PMPI_Init_thread that started at `entry_ns` (CLOCK_MONOTONIC).
-void after_init(FunctionId which, std::uint64_t entry_ns) noexcept;
-// Before PMPI_Finalize: gather, write, stop recording. Does nothing unless after_init ran.
-void before_finalize() noexcept;
+// After a successful PMPI_Init/PMPI_Init_thread that started at `entry_ns` (CLOCK_MONOTONIC),
+// called from `caller` (its return address).
+void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) noexcept;
+// Before PMPI_Finalize (called from `caller`): gather, write, stop recording. Does nothing unless
+// after_init ran.
+void before_finalize(const void* caller) noexcept;
 // Before PMPI_Abort: this rank's partial record, for `commtune report`.
 void before_abort() noexcept;
 // MPI_Pcontrol: 0 pauses recording, 1 resumes it, 2 enters the region `name`, -2 leaves the
