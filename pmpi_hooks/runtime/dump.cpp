@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 
 #include "runtime/clock.hpp"
 #include "runtime/requests.hpp"
@@ -71,6 +72,16 @@ class Writer {
     string(value);
     put(',');
   }
+  // A JSON array of numbers, e.g. [bin,count], followed by a comma when `comma`.
+  void numbers(std::initializer_list<std::uint64_t> values, bool comma = true) noexcept {
+    put('[');
+    for (std::uint64_t value : values) {
+      number(value);
+      put(',');
+    }
+    close(']');
+    if (comma) put(',');
+  }
   // Drops the comma after the last member of an object or array.
   void close(char bracket) noexcept {
     if (used_ > 0 && buffer_[used_ - 1] == ',') --used_;
@@ -112,11 +123,7 @@ void sizes(Writer& out, const char* name, const std::uint64_t* bins) noexcept {
   out.put('[');
   for (int bin = 0; bin < kSizeBins; ++bin) {
     if (!bins[bin]) continue;
-    out.put('[');
-    out.number(std::uint64_t(bin));
-    out.put(',');
-    out.number(bins[bin]);
-    out.raw("],");
+    out.numbers({std::uint64_t(bin), bins[bin]});
   }
   out.close(']');
   out.put(',');
@@ -136,11 +143,7 @@ void site(Writer& out, const SiteStats& s) noexcept {
   out.key("frames");
   out.put('[');
   for (int d = 0; d < s.depth; ++d) {
-    out.put('[');
-    out.number(s.modules[d]);
-    out.put(',');
-    out.number(s.offsets[d]);
-    out.raw("],");
+    out.numbers({s.modules[d], s.offsets[d]});
   }
   out.close(']');
   out.put(',');
@@ -173,13 +176,7 @@ void lifecycle_site(Writer& out, FunctionId function, const modules::Location& w
   out.raw("{\"function\":");
   view(out, name_of(function));
   out.raw(",\"category\":\"lifecycle\",\"region\":0,\"frames\":[");
-  if (where.module != 0) {
-    out.put('[');
-    out.number(where.module);
-    out.put(',');
-    out.number(where.offset);
-    out.put(']');
-  }
+  if (where.module != 0) out.numbers({where.module, where.offset}, false);
   out.raw("],\"calls\":1,");
   out.field("ticks", ticks);
   out.field("min_ticks", ticks);
@@ -292,11 +289,7 @@ void write(Sink& sink, const char* reason) noexcept {
     std::uint64_t floor = ~std::uint64_t(0);
     for (std::uint32_t t = 0; t < threads; ++t) floor = std::min(floor, tables::at(t).floor_ticks[bin]);
     if (floor == ~std::uint64_t(0)) continue;
-    out.put('[');
-    out.number(std::uint64_t(bin));
-    out.put(',');
-    out.number(floor);
-    out.raw("],");
+    out.numbers({std::uint64_t(bin), floor});
   }
   out.close(']');
   out.put(',');
@@ -327,13 +320,7 @@ void write(Sink& sink, const char* reason) noexcept {
       }
     }
     if (!total.messages) continue;
-    out.put('[');
-    out.number(std::uint64_t(peer));
-    out.put(',');
-    out.number(total.messages);
-    out.put(',');
-    out.number(total.bytes);
-    out.raw("],");
+    out.numbers({std::uint64_t(peer), total.messages, total.bytes});
   }
   out.close(']');
   out.close('}');
