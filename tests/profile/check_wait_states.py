@@ -16,7 +16,8 @@ expected.json:
 
 Asserts:
   - for every expected site, exactly one entry of wait_states.callsites with that function, file
-    basename, line and kind, whose time_s is within the tolerance of planted_s (and whose
+    basename, line and kind, whose time_s is within the tolerance of planted_s or of measured_s (what
+    the program itself timed inside the call, when a loaded machine overran a planted sleep) (and whose
     instances / max_rank are the expected ones, when given);
   - time_per_rank: the profile["callsites"] entry of that site has the expected max_rank and
     min_rank (and so does its imbalance.callsites entry, if it has one);
@@ -32,6 +33,13 @@ import sys
 
 from profile_common import (Problems, candidates, describe_site, find_sites, percent, require, run_expected_check,
                             site_name, within)
+
+
+def near_planted(got: float, want: dict, tolerance: float) -> bool:
+    """Within the tolerance of the planted wait, or of the wait the program measured itself inside
+    the call: on a loaded machine a planted sleep can overrun, and the rank then really waits longer."""
+    return within(got, want["planted_s"], tolerance) or ("measured_s" in want and
+                                                         within(got, want["measured_s"], tolerance))
 
 
 def measured(want: dict) -> str:
@@ -99,7 +107,7 @@ def check(profile: dict, expected: dict, problems: Problems) -> None:
         got = entry.get("time_s")
         if not isinstance(got, (int, float)):
             problems.add(f"{where}: time_s is {got!r}, expected a number near {want['planted_s']:.4f}")
-        elif not within(got, want["planted_s"], tolerance):
+        elif not near_planted(got, want, tolerance):
             problems.add(f"{where}: time_s expected {want['planted_s']:.4f} s +-{tolerance:.0%} "
                          f"(planted: {want.get('planted', '?')}), got {got:.4f} s ({percent(got, want['planted_s'])})"
                          f"{measured(want)}")
@@ -119,7 +127,7 @@ def check(profile: dict, expected: dict, problems: Problems) -> None:
         if not isinstance(got, (int, float)):
             problems.add(f"wait_states.{field} is {got!r}, expected a number near {total['planted_s']:.4f}")
             continue
-        if not within(got, total["planted_s"], tolerance):
+        if not near_planted(got, total, tolerance):
             problems.add(f"wait_states.{field}: expected {total['planted_s']:.4f} s +-{tolerance:.0%} "
                          f"(planted: {total.get('planted', '?')}), got {got:.4f} s ({percent(got, total['planted_s'])})"
                          f"{measured(total)}")
