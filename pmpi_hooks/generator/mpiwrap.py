@@ -345,8 +345,9 @@ def _volume_plan(function: Function, template: str, sent: str, received: str) ->
         e = re.sub(r"\btb\(", "type_bytes(", e)
         rewritten.append(e)
     body += prelude
-    if template == "collective":
-        body.append("call.note_comm_size(group_size(comm));")
+    if template == "collective":  # the group size, once: the formula may already have asked for it
+        body.append("call.note_comm_size(n);" if "const int n = group_size(comm);" in prelude
+                    else "call.note_comm_size(group_size(comm));")
         uses.add("comm")
     if rewritten[0] != "0":
         body.append(f"call.add_sent({rewritten[0]});")
@@ -366,7 +367,7 @@ def posted_request(function: Function) -> str | None:
     if "request" not in roles or roles["request"].array:
         return None
     core = function.name[len("MPI_") :].removesuffix("_c")
-    base, nonblocking = base_name(function.name)
+    _, nonblocking = base_name(function.name)
     if nonblocking or core.endswith("_init") or core.startswith("File_i"):
         return roles["request"].name
     return None
@@ -484,7 +485,7 @@ def wait_kind(function: Function, plan_: Plan) -> str:
     """late_sender (blocking receives and waits), late_receiver (blocking sends), collective
     (blocking collectives) or none."""
     core = function.name[len("MPI_") :].removesuffix("_c")
-    base, nonblocking = base_name(function.name)
+    _, nonblocking = base_name(function.name)
     if plan_.probe or core in {"Wait", "Waitall", "Waitany", "Waitsome"}:
         return "late_sender"
     if plan_.template == "p2p_send" and not nonblocking:

@@ -72,10 +72,8 @@ class CallScope {
     if (table_) start_ = clock::now();
   }
   bool recording() const noexcept { return table_ != nullptr; }
-  FunctionId id() const noexcept { return id_; }
   SiteTable& table() const noexcept { return *table_; }
   SiteStats& site() const noexcept { return *site_; }
-  std::uint64_t start_ticks() const noexcept { return start_; }
   std::uint64_t end_ticks() const noexcept { return end_; }
   std::uint64_t elapsed() const noexcept { return end_ - start_; }
 
@@ -84,11 +82,7 @@ class CallScope {
   // A point-to-point message to `world_peer` (-1: none, e.g. MPI_PROC_NULL).
   void add_message(int world_peer, std::int64_t bytes) noexcept {
     count_sent(*site_, bytes);
-    if (world_peer >= 0 && world_peer < table_->world_size()) {
-      PeerTraffic& peer = table_->peers()[world_peer];
-      peer.messages += 1;
-      peer.bytes += std::uint64_t(bytes);
-    }
+    table_->count_message(world_peer, bytes);
   }
   // A blocking send: large and synchronous sends may have waited for their receiver.
   void note_send_wait(std::int64_t bytes, bool synchronous) noexcept {

@@ -3,21 +3,12 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <type_traits>
 #include <vector>
+
+#include "runtime/handles.hpp"
 
 namespace commtune::pmpi::peers {
 namespace {
-
-// Open MPI's handles are pointers, MPICH's integers.
-template <class Handle>
-std::uintptr_t key_of(Handle comm) noexcept {
-  if constexpr (std::is_pointer_v<Handle>) {
-    return reinterpret_cast<std::uintptr_t>(comm);
-  } else {
-    return static_cast<std::uintptr_t>(static_cast<std::uint32_t>(comm));
-  }
-}
 
 struct Translation {
   std::vector<int> world;  // world rank of each rank of the (remote) group
@@ -76,7 +67,7 @@ void start() noexcept {
 
 int translated_rank(MPI_Comm comm, int rank) noexcept {
   if (g_keyval == MPI_KEYVAL_INVALID || comm == MPI_COMM_NULL) return -1;
-  const std::uintptr_t key = key_of(comm);
+  const std::uintptr_t key = handle_key(comm);
   const std::uint64_t epoch = g_epoch.load(std::memory_order_acquire);
   const Translation* translation = nullptr;
   for (const CacheEntry& entry : t_cache) {

@@ -1,8 +1,8 @@
 #include "runtime/requests.hpp"
 
 #include <atomic>
-#include <type_traits>
 
+#include "runtime/handles.hpp"
 #include "runtime/volumes.hpp"
 
 namespace commtune::pmpi {
@@ -26,16 +26,6 @@ struct Slot {
 Slot g_slots[kSlots];
 std::atomic<std::uint64_t> g_untracked{0};
 
-// Open MPI's handles are pointers, MPICH's are integers.
-template <class Handle>
-std::uintptr_t key_of(Handle request) noexcept {
-  if constexpr (std::is_pointer_v<Handle>) {
-    return reinterpret_cast<std::uintptr_t>(request);
-  } else {
-    return static_cast<std::uintptr_t>(static_cast<std::uint32_t>(request));
-  }
-}
-
 std::size_t home_of(std::uintptr_t key) noexcept { return ((key >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - 15); }
 
 // The posting site's record in the completing thread's own table: usually the same thread's, and
@@ -49,7 +39,7 @@ SiteStats& owner_in(CallScope& call, const Slot& slot) noexcept {
 void track_request(MPI_Request request, CallScope& call, RequestKind kind, std::int64_t bytes,
                    int world_peer) noexcept {
   if (request == MPI_REQUEST_NULL || !call.recording()) return;
-  const std::uintptr_t key = key_of(request);
+  const std::uintptr_t key = handle_key(request);
   const std::size_t home = home_of(key);
   for (int probe = 0; probe < kMaxProbes; ++probe) {
     Slot& slot = g_slots[(home + std::size_t(probe)) & (kSlots - 1)];
@@ -73,7 +63,7 @@ void track_request(MPI_Request request, CallScope& call, RequestKind kind, std::
 TrackedRequest find_request(MPI_Request request) noexcept {
   TrackedRequest tracked;
   if (request == MPI_REQUEST_NULL) return tracked;
-  const std::uintptr_t key = key_of(request);
+  const std::uintptr_t key = handle_key(request);
   const std::size_t home = home_of(key);
   for (int probe = 0; probe < kMaxProbes; ++probe) {
     const std::size_t index = (home + std::size_t(probe)) & (kSlots - 1);
@@ -107,13 +97,8 @@ void request_started(CallScope& call, const TrackedRequest& tracked) noexcept {
   slot.posted_ticks = call.end_ticks();
   slot.inside_ticks = 0;
   if (slot.kind != RequestKind::PersistentSend) return;
-  SiteStats& owner = owner_in(call, slot);
-  CallScope::count_sent(owner, slot.bytes);
-  SiteTable& table = call.table();
-  if (slot.world_peer >= 0 && slot.world_peer < table.world_size()) {
-    table.peers()[slot.world_peer].messages += 1;
-    table.peers()[slot.world_peer].bytes += std::uint64_t(slot.bytes);
-  }
+  CallScope::count_sent(owner_in(call, slot), slot.bytes);
+  call.table().count_message(slot.world_peer, slot.bytes);
 }
 
 void request_still_pending(CallScope& call, const TrackedRequest& tracked) noexcept {

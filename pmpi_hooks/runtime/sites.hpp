@@ -100,7 +100,12 @@ class SiteTable {
   std::uint32_t size() const noexcept { return count_.load(std::memory_order_acquire); }
   const SiteStats& site(std::uint32_t i) const noexcept { return *list_[i]; }
 
-  PeerTraffic* peers() noexcept { return peers_; }
+  // A point-to-point message to `world_peer` (-1: none, e.g. MPI_PROC_NULL), for the matrix.
+  void count_message(int world_peer, std::int64_t bytes) noexcept {
+    if (world_peer < 0 || world_peer >= world_size_) return;
+    peers_[world_peer].messages += 1;
+    peers_[world_peer].bytes += std::uint64_t(bytes);
+  }
   const PeerTraffic* peers() const noexcept { return peers_; }
   int world_size() const noexcept { return world_size_; }
 
