@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--launcher", default="mpirun")
     parser.add_argument("--calls", default="200000")
     parser.add_argument("--ranks", default="2")
+    parser.add_argument("--callsite-depth", default="1", help="COMMTUNE_CALLSITE_DEPTH of the library runs")
     parser.add_argument("--launcher-flag", action="append", default=[], help="extra launcher option (repeatable)")
     parser.add_argument("--markdown", action="store_true")
     options = parser.parse_args()
@@ -36,8 +37,10 @@ def main():
     configurations = {
         "without": dict(base),
         "commtune (tsc)": dict(base, LD_PRELOAD=library, COMMTUNE_CLOCK="tsc", COMMTUNE_QUIET="1",
+                               COMMTUNE_CALLSITE_DEPTH=options.callsite_depth,
                                COMMTUNE_OUTPUT="/tmp/commtune-overhead-tsc"),
         "commtune (clock_gettime)": dict(base, LD_PRELOAD=library, COMMTUNE_CLOCK="monotonic", COMMTUNE_QUIET="1",
+                                         COMMTUNE_CALLSITE_DEPTH=options.callsite_depth,
                                          COMMTUNE_OUTPUT="/tmp/commtune-overhead-monotonic"),
     }
     samples = {name: {} for name in configurations}

@@ -27,7 +27,7 @@ inline constexpr std::array<Setting, 6> kSettings = {{
      "or clock_gettime(CLOCK_MONOTONIC)"},
     {"COMMTUNE_CALLSITE_DEPTH", "--callsite-depth", "1|2|3|4|5|6|7|8", "1",
      "Return addresses per call site: 1 attributes a call to the line that made it, more to the "
-     "callers of a communication helper (depth > 1 walks the stack: ~1 us per call)"},
+     "callers of a communication helper (depth > 1 walks the stack: 1.5-2 us per call)"},
     {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "Print only warnings on stderr (no summary line)"},
     {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)"},
 }};
