@@ -35,22 +35,14 @@ Settings read_settings(std::vector<std::string>& warnings) {
                          "; using " + std::string(setting.default_value));
       value = std::string(setting.default_value);
     }
-    if (setting.env == "COMMTUNE_OUTPUT") settings.output = value;
-    if (setting.env == "COMMTUNE_MODE") settings.profile = value == "profile";
-    if (setting.env == "COMMTUNE_CLOCK") settings.clock = value;
-    if (setting.env == "COMMTUNE_QUIET") settings.quiet = value == "1";
-    if (setting.env == "COMMTUNE_CALLSITE_DEPTH") settings.callsite_depth = std::atoi(value.c_str());
-    if (setting.env == "COMMTUNE_COMMAND") settings.command = value;
+    if (setting.apply) setting.apply(settings, value);
   }
-  // Variables the CLI itself reads are not the library's, but are not mistakes either.
-  constexpr std::string_view kCliOnly[] = {"COMMTUNE_PRELOAD"};
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string_view variable(*entry);
     if (!variable.starts_with("COMMTUNE_")) continue;
     const std::string_view name = variable.substr(0, variable.find('='));
     bool known = false;
     for (const Setting& setting : kSettings) known |= setting.env == name;
-    for (std::string_view cli : kCliOnly) known |= cli == name;
     if (!known) {
       std::string list;
       for (const Setting& setting : kSettings) list += (list.empty() ? "" : ", ") + std::string(setting.env);
