@@ -718,7 +718,7 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
         typedef = "void (*)(" + ", ".join(p_.rsplit(" ", 1)[0] for p_ in params) + ")"
         symbols.append(symbol)
         if f.name in HAND_WRITTEN:
-            lines.append(f"// template: hand_written (runtime/fortran_special.cpp)")
+            lines.append(f"// template: hand_written (runtime/fortran.cpp)")
             lines.append(f'extern "C" COMMTUNE_EXPORT void {symbol}({", ".join(params)}) {{')
             lines.append(f'  static const auto real = reinterpret_cast<{typedef}>(fortran::resolve("{symbol}"));')
             binding = "fortran::Binding::F08" if "_f08" in symbol.lower() else "fortran::Binding::Legacy"
