@@ -505,6 +505,8 @@ def _record_params(function: Function, plan_: Plan) -> str:
             params.append(f"const MPI_Status* {name}")
         elif arg.base == "void" and arg.pointers == 1:
             params.append(f"const void* {name}")
+        elif arg.base == "MPI_Datatype" and arg.pointers == 1:
+            params.append(f"Datatypes {name}")  # C handles, or Fortran ones to convert
         else:
             params.append(arg.text)
     if plan_.probe:
@@ -639,9 +641,10 @@ def fortran_value(arg: Arg, ref: str) -> str | None:
         return f"fortran::int_array({ref})"
     if arg.pointers == 1 and arg.base in {"MPI_Count", "MPI_Aint"}:
         return f"static_cast<const {arg.base}*>({ref})"
-    # Datatype arrays (Alltoallw) are left unconverted: their length is only known from the
-    # communicator, and reading past a Fortran array is not ours to risk. Those calls are counted
-    # and timed without bytes.
+    # Datatype arrays (Alltoallw): their length is known only from the communicator, so the
+    # handles are converted one by one as the record reads them.
+    if arg.pointers == 1 and arg.base == "MPI_Datatype":
+        return f"Datatypes::fortran(static_cast<const MPI_Fint*>({ref}))"
     if arg.pointers == 1 and arg.base == "void":
         return f"fortran::buffer({ref})"
     return None
