@@ -1,6 +1,7 @@
 // `commtune run [options] -- <launcher and program...>`: runs the command with the preload
-// library injected and exits with the program's exit code. When the ranks end without
-// MPI_Finalize they leave dumps in DIR/ranks, which it merges into a partial profile.
+// library injected into the ranks and exits with the program's exit code. The ranks' records end
+// up in DIR/ranks (saved by rank 0 at MPI_Finalize, or by each rank when it ends without it),
+// which it merges into profile.json once the launcher has exited (partial in the second case).
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -78,6 +79,39 @@ std::string shell_quote(const std::string& word) {
   return quoted + "'";
 }
 
+// The command with LD_PRELOAD passed to the ranks only: the launcher itself has no use for the
+// library (and would pay for loading it). Settings given as environment variables travel as
+// they are; the library checks them and warns about what it does not know, so that a stray
+// variable never stops the program.
+std::vector<std::string> with_preload(std::vector<std::string> command, Launcher launcher, const std::string& preload) {
+  std::vector<std::string> inserted;
+  switch (launcher) {
+    case Launcher::OpenMpi:
+      // Open MPI's mpirun passes only the variables named with -x to ranks on other nodes;
+      // "-x NAME=value" sets one for the ranks without setting it in mpirun's own environment.
+      inserted = {"-x", "LD_PRELOAD=" + preload};
+      for (char** entry = environ; *entry; ++entry) {
+        const std::string_view variable(*entry);
+        if (!variable.starts_with("COMMTUNE_")) continue;
+        inserted.push_back("-x");
+        inserted.emplace_back(variable.substr(0, variable.find('=')));
+      }
+      break;
+    case Launcher::Slurm:  // srun and Hydra pass the rest of the environment themselves
+      inserted = {"--export=ALL,LD_PRELOAD=" + preload};
+      break;
+    case Launcher::Mpich:
+      inserted = {"-genv", "LD_PRELOAD", preload};
+      break;
+    case Launcher::None:   // a singleton: the program is the process we start
+    case Launcher::Other:  // a launcher whose options we do not know: it inherits the library too
+      setenv("LD_PRELOAD", preload.c_str(), 1);
+      return command;
+  }
+  command.insert(command.begin() + 1, inserted.begin(), inserted.end());
+  return command;
+}
+
 struct RunOptions {
   std::map<std::string, std::string> settings;  // env name -> value given on the command line
   bool quiet = false;
@@ -132,8 +166,8 @@ void remove_stale_dumps(const fs::path& dir) {
   }
 }
 
-// After the launcher has exited: says where the profile is, or, when the ranks left dumps instead
-// of reaching MPI_Finalize, merges them into a partial one.
+// After the launcher has exited: merges the ranks' records into profile.json (partial when the
+// ranks did not all reach MPI_Finalize), unless rank 0 wrote it itself (COMMTUNE_REPORT=rank0).
 void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool timed_out,
                     const std::string& timeout_text, bool quiet) {
   const fs::path profile = dir / "profile.json";
@@ -151,7 +185,8 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
     return;
   }
   report::Options options;
-  options.quiet = true;  // the one line below says it all
+  options.quiet = quiet;
+  options.quiet_when_partial = true;  // the one line below says it all
   // The library names what ended each rank and which ranks left no dump; the timeout is what
   // only we know. (A generic "did not reach MPI_Finalize" would repeat what "partial" says.)
   if (timed_out) options.fallback_reason = fmt::format("timeout after {}", timeout_text);
@@ -161,11 +196,7 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
                (dir / "ranks").string(), result.error);
     return;
   }
-  if (quiet) return;
-  if (result.complete) {
-    fmt::print(stderr, "commtune: profile written to {}\n", result.profile.string());
-    return;
-  }
+  if (quiet || result.complete) return;  // complete: the report's banner has said where
   std::string reason = read_profile_state(result.profile).partial_reason;
   if (reason.empty()) reason = timed_out ? options.fallback_reason : "the program did not reach MPI_Finalize";
   fmt::print(stderr, "commtune: partial profile ({}): {}\n", reason, result.profile.string());
@@ -221,37 +252,20 @@ void run(RunOptions& options, std::vector<std::string> command) {
   }
 
   // The environment the ranks need: the library, and every setting given on the command line.
-  std::vector<std::string> exported;
   std::string preload = library->string();
   if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing) preload += std::string(":") + existing;
-  setenv("LD_PRELOAD", preload.c_str(), 1);
-  exported.push_back("LD_PRELOAD");
   std::vector<std::string> quoted;
   for (const std::string& word : command) quoted.push_back(shell_quote(word));
   options.settings["COMMTUNE_COMMAND"] = fmt::format("{}", fmt::join(quoted, " "));
+  // We merge the ranks' records once the launcher has exited, so that the program never loads the
+  // report library (libdw, call-site resolution, JSON): a cheaper MPI_Finalize.
+  if (!std::getenv("COMMTUNE_REPORT")) options.settings["COMMTUNE_REPORT"] = "commtune";
   for (const auto& [name, value] : options.settings) {
     if (value.empty()) continue;
     setenv(name.c_str(), value.c_str(), 1);
   }
-  // Settings given as environment variables travel as they are; the library checks them and
-  // warns about what it does not know, so that a stray variable never stops the program.
-  for (char** entry = environ; *entry; ++entry) {
-    const std::string_view variable(*entry);
-    if (variable.starts_with("COMMTUNE_")) exported.emplace_back(variable.substr(0, variable.find('=')));
-  }
   if (const char* quiet = std::getenv("COMMTUNE_QUIET"); quiet && std::string_view(quiet) == "1") options.quiet = true;
-  // Open MPI's mpirun passes only the variables named with -x to ranks on other nodes; Hydra and
-  // srun pass the whole environment.
-  if (launcher == Launcher::OpenMpi) {
-    std::vector<std::string> with_exports = {command[0]};
-    for (const std::string& name : exported) {
-      with_exports.push_back("-x");
-      with_exports.push_back(name);
-    }
-    with_exports.insert(with_exports.end(), command.begin() + 1, command.end());
-    command = std::move(with_exports);
-  }
-
+  command = with_preload(std::move(command), launcher, preload);
   remove_stale_dumps(output);
   const FileVersion profile_before = file_version(fs::path(output) / "profile.json");
   const int exit_code = run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr);

@@ -223,7 +223,7 @@ void before_finalize(const void* caller) noexcept {
   dump::identity().finalize_site = modules::locate(reinterpret_cast<std::uintptr_t>(caller));
   signals::claim_final_record();  // a signal from now on passes straight through
   dump::remove_rank_file();       // a snapshot taken earlier: the profile supersedes it
-  write_profile(s.comm, s.settings.quiet);
+  write_profile(s.comm, s.settings.quiet, s.settings.report_in_rank0);
 }
 
 void before_abort() noexcept {

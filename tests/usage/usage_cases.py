@@ -120,6 +120,29 @@ def case_mode_off(c):
     c.expect(not (c.work / "out" / "profile.json").exists(), "COMMTUNE_MODE=off records and writes nothing")
 
 
+def case_launcher_environment(c):
+    """`commtune run` gives LD_PRELOAD to the ranks only: a wrapper in front of the real launcher,
+    named as Debian names Open MPI's (or MPICH's), records the LD_PRELOAD it was given."""
+    real = pathlib.Path(shutil.which(c.o.launcher) or c.o.launcher).resolve()
+    hydra = "mpich" in real.name or "hydra" in real.name
+    (c.work / "bin").mkdir()
+    wrapper = c.work / "bin" / ("mpiexec.mpich" if hydra else "mpirun.openmpi")
+    record = c.work / "launcher_preload.txt"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s" "${{LD_PRELOAD-}}" > "{record}"\nexec "{c.o.launcher}" "$@"\n')
+    wrapper.chmod(0o755)
+    out = c.work / "out"
+    plain = c.plain(c.launch(c.o.heat, "64", "20"))
+    profiled = run([c.o.commtune, "run", "--quiet", "-o", str(out), "--", str(wrapper), "-np", "2", c.o.heat, "64",
+                    "20"], c.env, c.work)
+    c.same_as_plain(plain, profiled, "launcher environment")
+    c.expect(record.is_file() and record.read_text() == "",
+             f"the launcher itself got LD_PRELOAD={record.read_text() if record.is_file() else '(not run)'!r}")
+    profile = json.loads((out / "profile.json").read_text()) if (out / "profile.json").is_file() else {}
+    c.expect(profile.get("ranks") == 2, f"both ranks profiled: {profile.get('ranks')} {profiled[2]}")
+    sendrecv = {f["name"]: f["calls"] for f in profile.get("functions", [])}.get("MPI_Sendrecv")
+    c.expect(sendrecv == 80, f"2 ranks x 20 steps x 2 MPI_Sendrecv expected, got {sendrecv}")
+
+
 CASES = {name[len("case_"):]: f for name, f in globals().items() if name.startswith("case_")}
 
 

@@ -18,8 +18,9 @@ struct Settings {
   bool profile = true;         // COMMTUNE_MODE=profile (false: off)
   std::string clock = "auto";  // auto|tsc|monotonic
   bool quiet = false;
-  int callsite_depth = 1;  // 1..8
-  std::string command;     // as given to `commtune run`
+  int callsite_depth = 1;       // 1..8
+  std::string command;          // as given to `commtune run`
+  bool report_in_rank0 = true;  // COMMTUNE_REPORT=rank0 (false: `commtune run` writes profile.json)
 };
 
 struct Setting {
@@ -54,6 +55,11 @@ inline constexpr std::array kSettings = std::to_array<Setting>({
      [](Settings& s, std::string_view value) { s.quiet = value == "1"; }},
     {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)",
      [](Settings& s, std::string_view value) { s.command = value; }},
+    {"COMMTUNE_REPORT", "", "rank0|commtune", "rank0",
+     "Who writes profile.json: rank 0 at MPI_Finalize, or `commtune run` after the launcher exits "
+     "(set by `commtune run`: rank 0 then only saves the ranks' records in DIR/ranks, and the "
+     "program never loads the report library)",
+     [](Settings& s, std::string_view value) { s.report_in_rank0 = value == "rank0"; }},
     // Read by the CLI only.
     {"COMMTUNE_PRELOAD", "", "", "", "The library `commtune` injects (default: the one installed beside it)", nullptr},
     {"COMMTUNE_KERNEL_RUNNER", "", "", "",
