@@ -85,39 +85,6 @@ class DumpReader {
   int rank_ = -1;
 };
 
-// Command lines and host names can hold any bytes; the JSON parser accepts only UTF-8. Invalid
-// sequences become U+FFFD (JSON's structure is ASCII, so nothing else changes).
-std::string with_valid_utf8(std::string_view text) {
-  constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
-  std::string valid;
-  valid.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead < 0x80           ? 1
-                               : (lead >> 5) == 0x6  ? 2
-                               : (lead >> 4) == 0xE  ? 3
-                               : (lead >> 3) == 0x1E ? 4
-                                                     : 0;
-    bool ok = length > 0 && i + length <= text.size();
-    std::uint32_t code_point = length > 1 ? lead & (0x7Fu >> length) : lead;
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      ok = (next & 0xC0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    if (ok && length > 1)
-      ok = code_point >= kSmallest[length] && code_point <= 0x10FFFF && (code_point < 0xD800 || code_point > 0xDFFF);
-    if (ok) {
-      valid.append(text.substr(i, length));
-      i += length;
-    } else {
-      valid += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return valid;
-}
-
 DumpSite parse_site(const DumpReader& reader, const json& site, const std::string& path,
                     const std::vector<std::string>& modules, const std::vector<std::string>& regions) {
   if (!site.is_object()) reader.fail(path, "expected an object, got " + DumpReader::excerpt(site));
@@ -172,7 +139,7 @@ DumpSite parse_site(const DumpReader& reader, const json& site, const std::strin
 RankDump parse_rank_dump(std::string_view text, const std::string& source) {
   json root;
   try {
-    root = json::parse(with_valid_utf8(text));
+    root = json::parse(text);
   } catch (const json::parse_error& error) {
     throw DumpError(fmt::format("{}: not valid JSON: {}", source, error.what()), -1);
   }

@@ -40,20 +40,26 @@ class Writer {
     if (value < 0) put('-');
     number(value < 0 ? std::uint64_t(-(value + 1)) + 1 : std::uint64_t(value));
   }
+  // Command lines, paths and region names can hold any bytes, JSON only UTF-8: a byte that does
+  // not start a valid UTF-8 sequence is written as \u00XX (the character of that byte's value), so
+  // that the dump is strict JSON and no byte is lost.
   void string(const char* text) noexcept {
     put('"');
-    for (const char* c = text; *c; ++c) {
+    for (const char* c = text; *c;) {
       const unsigned char byte = static_cast<unsigned char>(*c);
       if (byte == '"' || byte == '\\') {
         put('\\');
         put(char(byte));
+        ++c;
       } else if (byte < 0x20) {
-        constexpr char kHex[] = "0123456789abcdef";
-        raw("\\u00");
-        put(kHex[byte >> 4]);
-        put(kHex[byte & 15]);
+        escaped_byte(byte);
+        ++c;
+      } else if (const int length = utf8_sequence_length(c); length > 0) {
+        raw(c, std::size_t(length));
+        c += length;
       } else {
-        put(char(byte));
+        escaped_byte(byte);
+        ++c;
       }
     }
     put('"');
@@ -97,6 +103,30 @@ class Writer {
   }
 
  private:
+  void escaped_byte(unsigned char byte) noexcept {
+    constexpr char kHex[] = "0123456789abcdef";
+    raw("\\u00");
+    put(kHex[byte >> 4]);
+    put(kHex[byte & 15]);
+  }
+  // The length of the well-formed UTF-8 sequence `text` starts with (1-4; ASCII is 1), or 0 when
+  // it starts none: a stray continuation byte, a truncated sequence, an overlong form, a surrogate
+  // or a code point past U+10FFFF. `text` ends with a 0 byte, which is never a continuation byte.
+  static int utf8_sequence_length(const char* text) noexcept {
+    constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
+    const auto lead = static_cast<unsigned char>(text[0]);
+    const int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    if (length <= 1) return length;
+    std::uint32_t code_point = lead & (0x7Fu >> length);
+    for (int k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[k]);
+      if ((next & 0xC0) != 0x80) return 0;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    const bool valid =
+        code_point >= kSmallest[length] && code_point <= 0x10FFFF && (code_point < 0xD800 || code_point > 0xDFFF);
+    return valid ? length : 0;
+  }
   // close() looks back one character, so one stays in the buffer across a flush.
   void flush_keeping_last() noexcept {
     sink_.write(buffer_, used_ - 1);

@@ -577,13 +577,23 @@ TEST_F(Partial, DumpChecks) {
   EXPECT_FALSE(report({}).ok);
 }
 
-TEST_F(Partial, InvalidUtf8IsReplacedNotRejected) {
-  std::string dump = kRank0;
+// The library writes strict JSON (a byte outside valid UTF-8 as \u00XX): the reader takes the
+// escape as the character and leaves out a dump that is not UTF-8.
+TEST_F(Partial, InvalidUtf8IsEscapedAtTheSource) {
+  std::string escaped = kRank0;
   const std::string command = "mpirun -np 3 ./heat";
-  dump.replace(dump.find(command), command.size(), "./heat caf\xe9 \xc3\xa9");
-  ASSERT_TRUE(report({dump, kRank1, kRank2}).ok);
-  EXPECT_EQ(profile_["command"], "./heat caf\xef\xbf\xbd \xc3\xa9");
+  escaped.replace(escaped.find(command), command.size(), "./heat caf\\u00e9 \xc3\xa9");
+  ASSERT_TRUE(report({escaped, kRank1, kRank2}).ok);
+  EXPECT_EQ(profile_["command"], "./heat caf\xc3\xa9 \xc3\xa9");
   EXPECT_TRUE(profile_["complete"]);
+
+  std::string raw = kRank0;
+  raw.replace(raw.find(command), command.size(), "./heat caf\xe9");
+  const Result result = report({raw, kRank1, kRank2});
+  ASSERT_TRUE(result.ok);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_EQ(result.warnings[0].rfind("dump #0: not valid JSON", 0), 0u) << result.warnings[0];
+  EXPECT_EQ(profile_["missing_ranks"], json::array({0}));
 }
 
 TEST_F(Partial, InconsistentWorldsAndDuplicates) {

@@ -143,6 +143,27 @@ def case_launcher_environment(c):
     c.expect(sendrecv == 80, f"2 ranks x 20 steps x 2 MPI_Sendrecv expected, got {sendrecv}")
 
 
+def case_invalid_utf8(c):
+    """Bytes that are not UTF-8 in the command line: the rank dumps are strict JSON (the library
+    writes such a byte as \\u00XX), and profile.json carries them as those characters."""
+    out = c.work / "out"
+    argument = os.fsdecode(b"caf\xe9-\xff\xfe-ok-\xc3\xa9")  # E9, FF, FE invalid; C3 A9 a valid UTF-8 e-acute
+    command = c.launch(c.o.heat, "64", "20", argument)
+    plain = c.plain(command)
+    profiled = run([c.o.commtune, "run", "--quiet", "-o", str(out), "--", *command], c.env, c.work)
+    c.same_as_plain(plain, profiled, "invalid UTF-8 argument")
+    dumps = sorted((out / "ranks").glob("rank-*.json"))
+    c.expect(len(dumps) == 2, f"two rank dumps expected in {out / 'ranks'}, found {len(dumps)}")
+    for dump in dumps:
+        try:
+            parsed = json.loads(dump.read_bytes().decode("utf-8", errors="strict"))
+            c.expect("caf\u00e9-\u00ff\u00fe-ok-\u00e9" in parsed["command"], f"{dump}: command {parsed['command']!r}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            c.expect(False, f"{dump} is not strict UTF-8 JSON: {error}")
+    profile = json.loads((out / "profile.json").read_bytes().decode("utf-8", errors="strict"))
+    c.expect("caf\u00e9-\u00ff\u00fe-ok-\u00e9" in profile["command"], f"profile.json command {profile['command']!r}")
+
+
 CASES = {name[len("case_"):]: f for name, f in globals().items() if name.startswith("case_")}
 
 
