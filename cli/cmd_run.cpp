@@ -175,6 +175,7 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
   // Written at MPI_Finalize: rank 0's banner has said where already.
   if (profile_after.exists && !(profile_after == profile_before)) return;
   const std::vector<fs::path> dumps = rank_dumps(dir);
+  std::error_code error;
   if (dumps.empty()) {
     if (!quiet) {
       fmt::print(stderr,
@@ -196,7 +197,13 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
                (dir / "ranks").string(), result.error);
     return;
   }
-  if (quiet || result.complete) return;  // complete: the report's banner has said where
+  if (result.complete) {
+    // The profile holds all of it: the output directory looks as after a rank-0 report.
+    for (const fs::path& dump : dumps) fs::remove(dump, error);
+    fs::remove(dir / "ranks", error);  // only when empty
+    return;                            // the report's banner has said where
+  }
+  if (quiet) return;
   std::string reason = read_profile_state(result.profile).partial_reason;
   if (reason.empty()) reason = timed_out ? options.fallback_reason : "the program did not reach MPI_Finalize";
   fmt::print(stderr, "commtune: partial profile ({}): {}\n", reason, result.profile.string());
