@@ -145,23 +145,29 @@ def case_launcher_environment(c):
 
 def case_invalid_utf8(c):
     """Bytes that are not UTF-8 in the command line: the rank dumps are strict JSON (the library
-    writes such a byte as \\u00XX), and profile.json carries them as those characters."""
+    writes such a byte as \\u00XX), and profile.json carries them as those characters. The
+    records are left in DIR/ranks (COMMTUNE_REPORT=commtune, as `commtune run` sets it, without
+    the merge) and merged with `commtune report`."""
     out = c.work / "out"
     argument = os.fsdecode(b"caf\xe9-\xff\xfe-ok-\xc3\xa9")  # E9, FF, FE invalid; C3 A9 a valid UTF-8 e-acute
     command = c.launch(c.o.heat, "64", "20", argument)
     plain = c.plain(command)
-    profiled = run([c.o.commtune, "run", "--quiet", "-o", str(out), "--", *command], c.env, c.work)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(out), COMMTUNE_REPORT="commtune", COMMTUNE_QUIET="1")
     c.same_as_plain(plain, profiled, "invalid UTF-8 argument")
     dumps = sorted((out / "ranks").glob("rank-*.json"))
     c.expect(len(dumps) == 2, f"two rank dumps expected in {out / 'ranks'}, found {len(dumps)}")
+    expected = "caf\u00e9-\u00ff\u00fe-ok-\u00e9"
     for dump in dumps:
         try:
             parsed = json.loads(dump.read_bytes().decode("utf-8", errors="strict"))
-            c.expect("caf\u00e9-\u00ff\u00fe-ok-\u00e9" in parsed["command"], f"{dump}: command {parsed['command']!r}")
+            c.expect(expected in parsed["command"], f"{dump}: command {parsed['command']!r}")
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             c.expect(False, f"{dump} is not strict UTF-8 JSON: {error}")
+    merged = run([c.o.commtune, "report", str(out)], c.env, c.work)
+    c.expect(merged[0] == 0, f"commtune report failed: {merged[2]}")
     profile = json.loads((out / "profile.json").read_bytes().decode("utf-8", errors="strict"))
-    c.expect("caf\u00e9-\u00ff\u00fe-ok-\u00e9" in profile["command"], f"profile.json command {profile['command']!r}")
+    c.expect(expected in profile["command"], f"profile.json command {profile['command']!r}")
+    c.expect(profile["complete"], "all ranks reached MPI_Finalize")
 
 
 CASES = {name[len("case_"):]: f for name, f in globals().items() if name.startswith("case_")}
