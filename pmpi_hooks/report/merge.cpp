@@ -190,6 +190,13 @@ double MergedRun::mpi_fraction() const {
   return wall_s > 0 && !ranks.empty() ? mpi_s / (wall_s * double(ranks.size())) : 0.0;
 }
 
+double MergedRun::communication_fraction() const {
+  return wall_s > 0 && !ranks.empty() ? communication_s / (wall_s * double(ranks.size())) : 0.0;
+}
+
+bool is_startup(std::string_view function) { return function == "MPI_Init" || function == "MPI_Init_thread"; }
+bool is_shutdown(std::string_view function) { return function == "MPI_Finalize"; }
+
 MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadable_ranks,
                       const std::string& fallback_reason) {
   std::sort(dumps.begin(), dumps.end(), [](const auto& a, const auto& b) { return a.rank < b.rank; });
@@ -248,7 +255,10 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
       FunctionTotals& rank_totals = rank_functions[site.function];
       if (rank_totals.name.empty()) name_function(rank_totals, site.function, category);
       accumulate(rank_totals, site, seconds_per_tick);
-      summary.mpi_s += double(site.ticks) * seconds_per_tick;
+      const double site_s = double(site.ticks) * seconds_per_tick;
+      summary.mpi_s += site_s;
+      if (is_startup(site.function)) summary.startup_s += site_s;
+      if (is_shutdown(site.function)) summary.shutdown_s += site_s;
 
       RegionTotals& region = regions[site.region];
       region.name = site.region;
@@ -270,6 +280,7 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
     // With several threads in MPI at once, MPI time can exceed wall time: application time is
     // then 0 rather than negative.
     summary.app_s = std::max(0.0, summary.wall_s - summary.mpi_s);
+    summary.communication_s = std::max(0.0, summary.mpi_s - summary.startup_s - summary.shutdown_s);
     summary.functions = by_time(std::move(rank_functions));
     for (const MatrixRow& row : dump.matrix) {
       Traffic& traffic = run.traffic[{dump.rank, row.destination}];
@@ -278,6 +289,9 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
     }
     run.wall_s = std::max(run.wall_s, summary.wall_s);
     run.mpi_s += summary.mpi_s;
+    run.startup_s += summary.startup_s;
+    run.shutdown_s += summary.shutdown_s;
+    run.communication_s += summary.communication_s;
     run.app_s += summary.app_s;
     run.untracked_requests += dump.untracked_requests;
     run.callsite_depth = std::max(run.callsite_depth, int(dump.callsite_depth));

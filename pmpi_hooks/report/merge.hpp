@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,9 @@ struct RankSummary {
   std::uint64_t threads = 0;
   double wall_s = 0;
   double mpi_s = 0;
+  double startup_s = 0;                   // in MPI_Init / MPI_Init_thread (part of mpi_s)
+  double shutdown_s = 0;                  // in MPI_Finalize before the record was taken (part of mpi_s)
+  double communication_s = 0;             // mpi_s without start-up and shut-down
   double app_s = 0;                       // wall - MPI, never negative
   std::vector<FunctionTotals> functions;  // most time first
 };
@@ -144,6 +148,9 @@ struct MergedRun {
 
   double wall_s = 0;  // the longest rank's
   double mpi_s = 0;   // summed over ranks
+  double startup_s = 0;
+  double shutdown_s = 0;
+  double communication_s = 0;
   double app_s = 0;
   Spread mpi_time;
   Spread app_time;
@@ -161,7 +168,13 @@ struct MergedRun {
   int ranks_reported() const { return int(ranks.size()); }
   // mpi_s / (wall_s * ranks_reported)
   double mpi_fraction() const;
+  // communication_s / (wall_s * ranks_reported)
+  double communication_fraction() const;
 };
+
+// Start-up and shut-down are MPI time, but not communication: they are reported apart.
+bool is_startup(std::string_view function);
+bool is_shutdown(std::string_view function);
 
 // How wait_s is estimated, in two sentences (profile.json and summary.txt say it).
 inline constexpr const char* kWaitStateMethod =

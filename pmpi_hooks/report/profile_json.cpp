@@ -225,6 +225,10 @@ ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& 
   profile["mpi_time_s"] = run.mpi_s;
   profile["app_time_s"] = run.app_s;
   profile["mpi_time_fraction"] = run.mpi_fraction();
+  profile["startup_s"] = run.startup_s;
+  profile["shutdown_s"] = run.shutdown_s;
+  profile["communication_s"] = run.communication_s;
+  profile["communication_fraction"] = run.communication_fraction();
   profile["untracked_requests"] = run.untracked_requests;
   profile["callsite_depth"] = run.callsite_depth;
   profile["functions"] = functions_json(run.functions);
@@ -238,6 +242,9 @@ ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& 
                                     {"reason", rank.reason},
                                     {"wall_time_s", rank.wall_s},
                                     {"mpi_time_s", rank.mpi_s},
+                                    {"startup_s", rank.startup_s},
+                                    {"shutdown_s", rank.shutdown_s},
+                                    {"communication_s", rank.communication_s},
                                     {"app_time_s", rank.app_s},
                                     {"functions", functions_json(rank.functions)}});
   profile["per_rank"] = std::move(per_rank);

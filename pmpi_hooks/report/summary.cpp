@@ -131,6 +131,11 @@ void write_header(Out out, const MergedRun& run, const std::vector<std::string>&
                  human_seconds(run.wall_s));
   fmt::format_to(out, "MPI time     {} of {} over the ranks reported: {}\n", human_seconds(run.mpi_s),
                  human_seconds(rank_time_s), percent(run.mpi_s, rank_time_s));
+  const double ranks = std::max<double>(1.0, double(run.ranks.size()));
+  fmt::format_to(out, "start-up     {} per rank in MPI_Init, shut-down {} per rank in MPI_Finalize\n",
+                 human_seconds(run.startup_s / ranks), human_seconds(run.shutdown_s / ranks));
+  fmt::format_to(out, "comm. time   {} over the ranks reported: {} (MPI time without start-up and shut-down)\n",
+                 human_seconds(run.communication_s), percent(run.communication_s, rank_time_s));
   fmt::format_to(out, "clock        {}, {:.4g} ns per tick\n", run.clock_source, run.seconds_per_tick * 1e9);
   if (run.start_unix_ns > 0) fmt::format_to(out, "started      {}\n", iso8601_utc(run.start_unix_ns));
   fmt::format_to(out, "call sites   {} (stack depth {})\n", run.callsites.size(), run.callsite_depth);
@@ -401,15 +406,21 @@ std::string summary_text(const MergedRun& run, const std::vector<std::string>& d
 
 std::string banner_text(const MergedRun& run, const std::filesystem::path& profile_path,
                         const std::filesystem::path& summary_path) {
-  std::string text =
-      fmt::format("commtune: {} rank{}, wall {:.3f} s, {:.1f}% in MPI; profile: {}\n", run.size,
-                  run.size == 1 ? "" : "s", run.wall_s, 100.0 * run.mpi_fraction(), profile_path.string());
+  // Start-up and shut-down apart: MPI_Init would otherwise lead a short run's list.
+  std::string text = fmt::format(
+      "commtune: {} rank{}, wall {:.3f} s, {:.1f}% in communication (start-up {:.3f} s, shut-down {:.3f} s "
+      "per rank); profile: {}\n",
+      run.size, run.size == 1 ? "" : "s", run.wall_s, 100.0 * run.communication_fraction(),
+      run.ranks.empty() ? 0.0 : run.startup_s / double(run.ranks.size()),
+      run.ranks.empty() ? 0.0 : run.shutdown_s / double(run.ranks.size()), profile_path.string());
   if (!run.complete) text += fmt::format("commtune: PARTIAL profile ({})\n", fit(run.partial_reason, 160));
   int shown = 0;
   for (const CallSiteStats& site : run.callsites) {
     if (shown == 3 || site.time_s <= 0) break;
-    text += fmt::format("commtune: {} {} {} {} of MPI time\n", shown == 0 ? "top call sites:" : "               ",
-                        site.function, site_location(site, 50), percent(site.time_s, run.mpi_s));
+    if (is_startup(site.function) || is_shutdown(site.function)) continue;
+    text +=
+        fmt::format("commtune: {} {} {} {} of communication time\n", shown == 0 ? "top call sites:" : "               ",
+                    site.function, site_location(site, 50), percent(site.time_s, run.communication_s));
     ++shown;
   }
   text += fmt::format("commtune: summary: {}\n", summary_path.string());

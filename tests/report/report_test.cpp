@@ -232,6 +232,13 @@ TEST_F(Merge, HeaderAndTotals) {
   EXPECT_NEAR(profile_["mpi_time_s"].get<double>(), (8.14 + 10.5 + 4) * kMs, kTolerance);
   EXPECT_NEAR(profile_["app_time_s"].get<double>(), (11.86 + 9.5 + 15) * kMs, kTolerance);
   EXPECT_NEAR(profile_["mpi_time_fraction"].get<double>(), 22.64 / 60, kTolerance);
+  // Start-up (MPI_Init: 1 ms on each rank) and shut-down (MPI_Finalize: 0) apart from communication.
+  EXPECT_NEAR(profile_["startup_s"].get<double>(), 3 * kMs, kTolerance);
+  EXPECT_NEAR(profile_["shutdown_s"].get<double>(), 0.0, kTolerance);
+  EXPECT_NEAR(profile_["communication_s"].get<double>(), (22.64 - 3) * kMs, kTolerance);
+  EXPECT_NEAR(profile_["communication_fraction"].get<double>(), 19.64 / 60, kTolerance);
+  EXPECT_NEAR(profile_["per_rank"][2]["startup_s"].get<double>(), 1 * kMs, kTolerance);
+  EXPECT_NEAR(profile_["per_rank"][2]["communication_s"].get<double>(), 3 * kMs, kTolerance);
 
   const json& per_rank = profile_["per_rank"];
   ASSERT_EQ(per_rank.size(), 3u);
@@ -656,6 +663,8 @@ TEST_F(Output, SummaryHasEverySection) {
                                "status       complete",
                                "Time per rank",
                                "Top call sites by time (7 of 7; all in profile.json)",
+                               "per rank in MPI_Init, shut-down ",
+                               "(MPI time without start-up and shut-down)",
                                "Message sizes",
                                "[64K, 128K)",
                                "Imbalance",
@@ -688,12 +697,16 @@ TEST_F(Output, BannerOnStderr) {
   ASSERT_GE(banner_lines.size(), 3u) << banner;
   EXPECT_LE(banner_lines.size(), 6u) << banner;
   for (const std::string& line : banner_lines) EXPECT_EQ(line.rfind("commtune: ", 0), 0u) << line;
-  // 12.14 ms of MPI over 2 ranks of 20 ms: 30.35%.
-  EXPECT_EQ(banner_lines[0].rfind("commtune: 3 ranks, wall 0.020 s, 30.", 0), 0u) << banner_lines[0];
-  const std::string profile_suffix = "% in MPI; profile: " + (dir_ / "profile.json").string();
+  // 12.14 ms of MPI over 2 ranks of 20 ms, of which 2 ms in MPI_Init: 10.14 ms of communication, 25.35%;
+  // start-up 1 ms per rank.
+  EXPECT_EQ(banner_lines[0].rfind("commtune: 3 ranks, wall 0.020 s, 25.", 0), 0u) << banner_lines[0];
+  EXPECT_NE(banner_lines[0].find("% in communication (start-up 0.001 s,"), std::string::npos) << banner_lines[0];
+  const std::string profile_suffix = "shut-down 0.000 s per rank); profile: " + (dir_ / "profile.json").string();
   EXPECT_TRUE(banner_lines[0].ends_with(profile_suffix)) << banner_lines[0];
   EXPECT_EQ(banner_lines[1], "commtune: PARTIAL profile (rank 1: no dump)");
   EXPECT_NE(banner.find("MPI_Allreduce"), std::string::npos);
+  EXPECT_NE(banner.find("of communication time"), std::string::npos);
+  EXPECT_EQ(banner.find("MPI_Init"), std::string::npos) << "start-up is not a call site to look at: " << banner;
   EXPECT_EQ(banner_lines.back(), "commtune: summary: " + (dir_ / "summary.txt").string());
 }
 
