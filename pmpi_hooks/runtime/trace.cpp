@@ -77,6 +77,8 @@ struct Global {
   bool function_on[kFunctionCount] = {};
   std::uint64_t window_start_ticks = 0;
   std::uint64_t window_end_ticks = ~std::uint64_t(0);
+  std::uint64_t window_start_ns = 0;  // the same window on CLOCK_MONOTONIC (MPI_Init, MPI_Finalize)
+  std::uint64_t window_end_ns = ~std::uint64_t(0);
   std::uint64_t flush_ticks = ~std::uint64_t(0);
   std::size_t block_bytes = kMaxBlockBytes;
   std::atomic<std::uint64_t> budget_left{0};
@@ -404,7 +406,7 @@ void put_call_fields(std::uint8_t*& out, const TraceFields& fields, std::uint8_t
 // MPI_Init and MPI_Finalize, whose times are CLOCK_MONOTONIC ns.
 void record_ns(ThreadTrace& log, FunctionId id, std::uint64_t start_ns, std::uint64_t end_ns,
                const void* caller) noexcept {
-  if (!g().function_on[std::size_t(id)]) return;
+  if (!g().function_on[std::size_t(id)] || start_ns < g().window_start_ns || start_ns >= g().window_end_ns) return;
   const std::uint32_t function = function_index(log, id);
   const modules::Location where = modules::locate(reinterpret_cast<std::uintptr_t>(caller));
   const std::uint32_t site = define_site(log, where.module, where.offset);
@@ -506,6 +508,9 @@ void set_window(const Options& options, std::uint64_t init_entry_ns) noexcept {
       options.window_start_s > 0 ? ticks_after(origin, options.window_start_s, ticks_per_second) : 0;
   g().window_end_ticks =
       options.window_end_s >= 0 ? ticks_after(origin, options.window_end_s, ticks_per_second) : ~std::uint64_t(0);
+  g().window_start_ns = ticks_after(init_entry_ns, std::max(0.0, options.window_start_s), 1e9);
+  g().window_end_ns =
+      options.window_end_s >= 0 ? ticks_after(init_entry_ns, options.window_end_s, 1e9) : ~std::uint64_t(0);
   g().flush_ticks = ticks_after(0, options.flush_seconds, ticks_per_second);
 }
 
@@ -620,8 +625,20 @@ bool start(const Options& options, MPI_Comm comm, const char* run_directory, int
   return true;
 }
 
+namespace {
+template <class Action>
+void for_each_log(Action action) noexcept {
+  const int threads = std::min(g().threads.load(std::memory_order_relaxed), kMaxThreads);
+  for (int i = 0; i < threads; ++i) {
+    if (ThreadTrace* log = g().thread_logs[i].load(std::memory_order_acquire)) action(*log);
+  }
+}
+}  // namespace
+
 void finish(MPI_Comm comm, std::uint64_t finalize_entry_ns, const void* caller) noexcept {
   const bool was_tracing = g_tracing.exchange(false);
+  // Everything so far is written before the last collective step, which a dead peer can block.
+  if (was_tracing) for_each_log([](ThreadTrace& log) { flush(log); });
   const Offset offset = measure_offset(comm, g().rank, g().size);  // collective: every rank takes part
   if (!was_tracing) return;
   ThreadTrace& own = this_thread();
@@ -629,34 +646,29 @@ void finish(MPI_Comm comm, std::uint64_t finalize_entry_ns, const void* caller) 
     record_clock(own, 1, offset);
     record_ns(own, FunctionId::MPI_Finalize, finalize_entry_ns, clock::monotonic_ns(), caller);
   }
-  const int threads = std::min(g().threads.load(std::memory_order_relaxed), kMaxThreads);
-  for (int i = 0; i < threads; ++i) {
-    ThreadTrace* log = g().thread_logs[i].load(std::memory_order_acquire);
-    if (!log) continue;
+  for_each_log([](ThreadTrace& log) {
     const std::uint64_t dropped = g().dropped.exchange(0, std::memory_order_relaxed);
-    if (std::uint8_t* out = dropped ? reserve(*log, 1 + 10) : nullptr) {
+    if (std::uint8_t* out = dropped ? reserve(log, 1 + 10) : nullptr) {
       *out++ = std::uint8_t(fmt::Kind::Dropped);
-      commit(*log, fmt::put_varint(out, dropped));
+      commit(log, fmt::put_varint(out, dropped));
     }
-    if (std::uint8_t* out = reserve(*log, 1)) {
+    if (std::uint8_t* out = reserve(log, 1)) {
       *out++ = std::uint8_t(fmt::Kind::End);
-      commit(*log, out);
+      commit(log, out);
     }
-    flush(*log);
-    log->closed = true;
-    ::close(log->fd);
-  }
+    flush(log);
+    log.closed = true;
+    ::close(log.fd);
+  });
 }
 
 void flush_for_exit() noexcept {
   if (!g_tracing.exchange(false)) return;
-  const int threads = std::min(g().threads.load(std::memory_order_relaxed), kMaxThreads);
-  for (int i = 0; i < threads; ++i) {
-    ThreadTrace* log = g().thread_logs[i].load(std::memory_order_acquire);
-    if (!log || log->busy.exchange(true, std::memory_order_acquire)) continue;  // its owner is writing
-    if (!log->closed) write_block(*log, log->committed.load(std::memory_order_acquire));
-    log->closed = true;  // the owner, still running, writes nothing more; busy stays taken
-  }
+  for_each_log([](ThreadTrace& log) {
+    if (log.busy.exchange(true, std::memory_order_acquire)) return;  // its owner is writing
+    if (!log.closed) write_block(log, log.committed.load(std::memory_order_acquire));
+    log.closed = true;  // the owner, still running, writes nothing more; busy stays taken
+  });
 }
 
 }  // namespace trace
