@@ -435,7 +435,7 @@ struct Offset {
 // Rank 0 ping-pongs with every rank in turn; the fastest round trip of a few gives the offset
 // (the remote reading is taken at the midpoint of the fastest exchange).
 Offset measure_offset(MPI_Comm comm, int rank, int size) noexcept {
-  constexpr int kRounds = 8;
+  constexpr int kRounds = 16;
   constexpr int kTag = 7301;
   Offset mine;
   if (rank == 0) {
