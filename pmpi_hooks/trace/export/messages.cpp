@@ -1,0 +1,145 @@
+#include "trace/export/messages.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace commtune::trace {
+namespace {
+
+struct Channel {
+  int sender;
+  int receiver;
+  std::uint32_t comm;
+  int tag;
+  bool operator==(const Channel&) const = default;
+};
+
+struct ChannelHash {
+  std::size_t operator()(const Channel& c) const {
+    std::uint64_t h = std::uint64_t(std::uint32_t(c.sender)) * 0x9E3779B97F4A7C15ull;
+    h ^= (std::uint64_t(std::uint32_t(c.receiver)) << 32 | c.comm) * 0xC2B2AE3D27D4EB4Full;
+    h ^= std::uint64_t(std::uint32_t(c.tag)) * 0x165667B19E3779F9ull;
+    return std::size_t(h ^ (h >> 29));
+  }
+};
+
+// One end of a message: its channel, its place in the channel's order, and where it happened.
+struct End {
+  std::uint32_t channel;
+  std::uint64_t order_ns;  // when the send was made or the receive posted
+  CallRef call;
+  std::uint64_t at_ns;
+  std::uint64_t bytes;
+};
+
+class Collector {
+ public:
+  void add(bool send, const Channel& channel, std::uint64_t order_ns, CallRef call, std::uint64_t at_ns,
+           std::uint64_t bytes) {
+    if (channel.sender < 0 || channel.receiver < 0 || channel.comm == kNone) return;  // MPI_PROC_NULL, unknown
+    const auto [found, inserted] = channels_.try_emplace(channel, std::uint32_t(channels_.size()));
+    (send ? sends_ : receives_).push_back(End{found->second, order_ns, call, at_ns, bytes});
+  }
+
+  MessageMatch match() {
+    const std::size_t channels = channels_.size();
+    std::vector<End> sends = by_channel(sends_, channels);
+    std::vector<End> receives = by_channel(receives_, channels);
+    MessageMatch result;
+    result.messages.reserve(std::min(sends.size(), receives.size()));
+    std::size_t s = 0, r = 0;
+    while (s < sends.size() || r < receives.size()) {
+      const std::uint32_t channel = std::min(s < sends.size() ? sends[s].channel : UINT32_MAX,
+                                             r < receives.size() ? receives[r].channel : UINT32_MAX);
+      std::size_t s_end = s, r_end = r;
+      while (s_end < sends.size() && sends[s_end].channel == channel) ++s_end;
+      while (r_end < receives.size() && receives[r_end].channel == channel) ++r_end;
+      const std::size_t pairs = std::min(s_end - s, r_end - r);
+      for (std::size_t i = 0; i < pairs; ++i) {
+        const End& send = sends[s + i];
+        const End& receive = receives[r + i];
+        result.messages.push_back(Message{send.call, receive.call, receive.at_ns, receive.bytes});
+      }
+      result.unmatched_sends += (s_end - s) - pairs;
+      result.unmatched_receives += (r_end - r) - pairs;
+      s = s_end;
+      r = r_end;
+    }
+    return result;
+  }
+
+ private:
+  // Stable counting sort by channel, then each channel in order (threads of one rank interleave).
+  static std::vector<End> by_channel(const std::vector<End>& ends, std::size_t channels) {
+    std::vector<std::size_t> start(channels + 1, 0);
+    for (const End& end : ends) ++start[end.channel + 1];
+    for (std::size_t c = 0; c < channels; ++c) start[c + 1] += start[c];
+    std::vector<End> sorted(ends.size());
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (const End& end : ends) sorted[next[end.channel]++] = end;
+    auto earlier = [](const End& a, const End& b) { return a.order_ns < b.order_ns; };
+    for (std::size_t c = 0; c < channels; ++c) {
+      const auto first = sorted.begin() + std::ptrdiff_t(start[c]);
+      const auto last = sorted.begin() + std::ptrdiff_t(start[c + 1]);
+      if (!std::is_sorted(first, last, earlier)) std::stable_sort(first, last, earlier);
+    }
+    return sorted;
+  }
+
+  std::unordered_map<Channel, std::uint32_t, ChannelHash> channels_;
+  std::vector<End> sends_;
+  std::vector<End> receives_;
+};
+
+}  // namespace
+
+MessageMatch match_messages(const Trace& trace, const std::vector<CallKind>& kinds) {
+  Collector collector;
+  PostedRequests posted;
+  const int ranks = rank_count(trace);
+  const auto by_rank = locations_by_rank(trace, ranks);
+  for (int rank = 0; rank < ranks; ++rank) {
+    const auto [first, last] = by_rank[std::size_t(rank)];
+    posted.clear();
+    const bool single_thread = last - first == 1;
+    if (!single_thread) posted.post_all(trace, kinds, first, last);
+    for (std::size_t l = first; l < last; ++l) {
+      const auto& calls = trace.locations[l].calls;
+      for (std::size_t c = 0; c < calls.size(); ++c) {
+        const Call& call = calls[c];
+        if (call.function >= kinds.size()) continue;
+        const CallKind kind = kinds[call.function];
+        const CallRef ref{std::uint32_t(l), std::uint32_t(c)};
+        if (kind == CallKind::Send || kind == CallKind::Isend || kind == CallKind::SendRecv) {
+          collector.add(true, {rank, call.peer, call.comm, call.tag}, call.start_ns, ref, call.start_ns,
+                        call.bytes_sent);
+        }
+        if (kind == CallKind::Recv) {
+          collector.add(false, {call.peer, rank, call.comm, call.tag}, call.start_ns, ref, call.end_ns,
+                        call.bytes_received);
+        }
+        if (single_thread && posts_request(kind)) posted.post(call.request, ref);
+        for (const Completion& completion : call.completions) {
+          if (completion.request == 0) {  // the receive half of MPI_Sendrecv
+            if (kind == CallKind::SendRecv && completion.receive) {
+              collector.add(false, {completion.peer, rank, call.comm, completion.tag}, call.start_ns, ref,
+                            completion.time_ns, completion.bytes);
+            }
+            continue;
+          }
+          CallRef post_ref;
+          if (!posted.take(completion.request, post_ref)) continue;
+          const Call& post = trace.locations[post_ref.location].calls[post_ref.call];
+          if (!completion.receive || kinds[post.function] != CallKind::Irecv) continue;
+          const int sender = completion.peer >= 0 ? completion.peer : post.peer;
+          const int tag = completion.peer >= 0 ? completion.tag : post.tag;
+          collector.add(false, {sender, rank, post.comm, tag}, post.start_ns, ref, completion.time_ns,
+                        completion.bytes);
+        }
+      }
+    }
+  }
+  return collector.match();
+}
+
+}  // namespace commtune::trace
