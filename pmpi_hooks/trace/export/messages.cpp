@@ -1,6 +1,7 @@
 #include "trace/export/messages.hpp"
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 namespace commtune::trace {
@@ -37,8 +38,12 @@ class Collector {
   void add(bool send, const Channel& channel, std::uint64_t order_ns, CallRef call, std::uint64_t at_ns,
            std::uint64_t bytes) {
     if (channel.sender < 0 || channel.receiver < 0 || channel.comm == kNone) return;  // MPI_PROC_NULL, unknown
-    const auto [found, inserted] = channels_.try_emplace(channel, std::uint32_t(channels_.size()));
-    (send ? sends_ : receives_).push_back(End{found->second, order_ns, call, at_ns, bytes});
+    (send ? sends_ : receives_).push_back(End{channel_id(channel), order_ns, call, at_ns, bytes});
+  }
+
+  void reserve(std::size_t sends, std::size_t receives) {
+    sends_.reserve(sends);
+    receives_.reserve(receives);
   }
 
   MessageMatch match() {
@@ -86,6 +91,23 @@ class Collector {
     return sorted;
   }
 
+  // A program uses few channels over and over: a small direct-mapped cache in front of the
+  // table saves most of its look-ups.
+  std::uint32_t channel_id(const Channel& channel) {
+    const std::size_t hash = ChannelHash{}(channel);
+    CacheEntry& cached = cache_[hash % kCacheEntries];
+    if (cached.id != kNone && cached.channel == channel) return cached.id;
+    const auto [found, inserted] = channels_.try_emplace(channel, std::uint32_t(channels_.size()));
+    cached = {channel, found->second};
+    return found->second;
+  }
+
+  struct CacheEntry {
+    Channel channel{};
+    std::uint32_t id = kNone;
+  };
+  static constexpr std::size_t kCacheEntries = 256;
+  std::array<CacheEntry, kCacheEntries> cache_{};
   std::unordered_map<Channel, std::uint32_t, ChannelHash> channels_;
   std::vector<End> sends_;
   std::vector<End> receives_;
@@ -95,6 +117,15 @@ class Collector {
 
 MessageMatch match_messages(const Trace& trace, const std::vector<CallKind>& kinds) {
   Collector collector;
+  std::size_t sends = 0, receives = 0;
+  for (const Location& location : trace.locations) {
+    for (const Call& call : location.calls) {
+      const CallKind kind = call.function < kinds.size() ? kinds[call.function] : CallKind::Plain;
+      sends += kind == CallKind::Send || kind == CallKind::Isend || kind == CallKind::SendRecv;
+      receives += kind == CallKind::Recv || kind == CallKind::Irecv || kind == CallKind::SendRecv;
+    }
+  }
+  collector.reserve(sends, receives);
   PostedRequests posted;
   const int ranks = rank_count(trace);
   const auto by_rank = locations_by_rank(trace, ranks);

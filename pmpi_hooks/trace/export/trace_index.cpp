@@ -73,12 +73,55 @@ void PostedRequests::post_all(const Trace& trace, const std::vector<CallKind>& k
   }
 }
 
+void PostedRequests::post(std::uint64_t request, CallRef call) {
+  if (request == kEmpty || request == kRemoved) return;
+  if (2 * (used_ + 1) > slots_.size()) grow();
+  std::size_t i = home(request);
+  std::size_t reuse = SIZE_MAX;
+  for (; slots_[i].request != kEmpty; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i].request == request) {  // posted again: the later post counts
+      slots_[i].call = call;
+      return;
+    }
+    if (slots_[i].request == kRemoved && reuse == SIZE_MAX) reuse = i;
+  }
+  if (reuse != SIZE_MAX) {
+    i = reuse;
+  } else {
+    ++used_;
+  }
+  slots_[i] = {request, call};
+  ++live_;
+}
+
 bool PostedRequests::take(std::uint64_t request, CallRef& call) {
-  const auto found = posted_.find(request);
-  if (found == posted_.end()) return false;
-  call = found->second;
-  posted_.erase(found);
-  return true;
+  if (request == kEmpty || request == kRemoved) return false;
+  for (std::size_t i = home(request); slots_[i].request != kEmpty; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i].request != request) continue;
+    call = slots_[i].call;
+    slots_[i].request = kRemoved;
+    --live_;
+    return true;
+  }
+  return false;
+}
+
+void PostedRequests::clear() {
+  if (used_ == 0) return;
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  used_ = live_ = 0;
+}
+
+// Twice the room for what is live (removed marks are dropped): the table stays at most half full.
+void PostedRequests::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  std::size_t size = kInitialSlots;
+  while (size < 4 * (live_ + 1)) size *= 2;
+  slots_.assign(size, Slot{});
+  used_ = live_ = 0;
+  for (const Slot& slot : old) {
+    if (slot.request != kEmpty && slot.request != kRemoved) post(slot.request, slot.call);
+  }
 }
 
 }  // namespace commtune::trace

@@ -3,6 +3,7 @@
 // call that posted a request when a later call completes it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <utility>
@@ -55,19 +56,34 @@ struct CallRef {
 // The calls of one rank that posted requests, by request id. With one thread a request is
 // completed after it was posted in the same call sequence, so posting as the calls go by and
 // taking at completion keeps the table small; with several threads one thread may complete what
-// another posted, so all posts of the rank are entered first (post_all).
+// another posted, so all posts of the rank are entered first (post_all). An open-addressing table
+// in one array: a post and a completion per nonblocking call, millions of them, without a
+// memory allocation each.
 class PostedRequests {
  public:
-  void post(std::uint64_t request, CallRef call) {
-    if (request != 0) posted_.insert_or_assign(request, call);
-  }
+  PostedRequests() { slots_.resize(kInitialSlots); }
+  void post(std::uint64_t request, CallRef call);
   void post_all(const Trace& trace, const std::vector<CallKind>& kinds, std::size_t first, std::size_t last);
   // The posting call, removed from the table: a request completes once.
   bool take(std::uint64_t request, CallRef& call);
-  void clear() { posted_.clear(); }
+  void clear();
 
  private:
-  std::unordered_map<std::uint64_t, CallRef> posted_;
+  static constexpr std::uint64_t kEmpty = 0;  // request 0 is "none" in the trace
+  static constexpr std::uint64_t kRemoved = UINT64_MAX;
+  static constexpr std::size_t kInitialSlots = 1024;
+  struct Slot {
+    std::uint64_t request = kEmpty;
+    CallRef call;
+  };
+  std::size_t home(std::uint64_t request) const {
+    return std::size_t((request * 0x9E3779B97F4A7C15ull) >> 20) & (slots_.size() - 1);
+  }
+  void grow();
+
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;  // requests and removed marks: what the probes walk over
+  std::size_t live_ = 0;
 };
 
 }  // namespace commtune::trace
