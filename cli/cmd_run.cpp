@@ -297,6 +297,9 @@ void add_run_command(CLI::App& app) {
       option->check(CLI::IsMember(accepted));
     }
   }
+  cmd->add_flag_callback(
+      "--trace", [options] { options->settings["COMMTUNE_MODE"] = "trace"; },
+      "Also log every MPI call to DIR/trace (docs/trace.md): short for --mode trace");
   cmd->add_option("--timeout", options->timeout,
                   "Stop the program when it is still running after this long: 90 or 90s, 5m, 1h. It gets SIGTERM "
                   "(the ranks then write what they recorded), SIGKILL 10 s later; the exit code is 124 and the "

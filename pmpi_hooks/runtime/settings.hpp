@@ -9,9 +9,15 @@
 namespace commtune::pmpi {
 
 struct Settings {
-  std::string output;          // empty: ./commtune-<program>-<date-time>
-  bool profile = true;         // COMMTUNE_MODE=profile (false: off)
-  std::string clock = "auto";  // auto|tsc|monotonic
+  std::string output;   // empty: ./commtune-<program>-<date-time>
+  bool profile = true;  // COMMTUNE_MODE=profile or trace (false: off)
+  bool trace = false;   // COMMTUNE_MODE=trace
+  double trace_budget_mib = 64;
+  double trace_flush_s = 1;
+  std::string trace_functions = "all";  // "all" or categories of functions.hpp, comma-separated
+  double trace_window_start_s = 0;
+  double trace_window_end_s = -1;  // < 0: no end
+  std::string clock = "auto";      // auto|tsc|monotonic
   bool quiet = false;
   int callsite_depth = 1;  // 1..8
   std::string command;     // as given to `commtune run`

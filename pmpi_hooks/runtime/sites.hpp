@@ -58,6 +58,7 @@ struct alignas(64) SiteStats {
   std::uint64_t request_life_ticks = 0;
   std::uint64_t request_inside_ticks = 0;
   std::uint32_t comm_size = 0;
+  std::uint32_t trace_site = 0;  // trace mode: this site's index + 1 in its thread's log (0: not yet defined)
   std::uint64_t sent_sizes[kSizeBins] = {};
   std::uint64_t received_sizes[kSizeBins] = {};
 };

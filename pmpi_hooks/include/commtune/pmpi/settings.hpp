@@ -10,18 +10,28 @@
 namespace commtune::pmpi {
 
 struct Setting {
-  std::string_view env;          // environment variable
-  std::string_view flag;         // `commtune run` option
-  std::string_view accepted;     // "a|b|c" for choices, empty for free text
+  std::string_view env;       // environment variable
+  std::string_view flag;      // `commtune run` option
+  std::string_view accepted;  // "a|b|c" for choices, empty for free text
   std::string_view default_value;
   std::string_view description;
 };
 
-inline constexpr std::array<Setting, 6> kSettings = {{
+inline constexpr std::array<Setting, 10> kSettings = {{
     {"COMMTUNE_OUTPUT", "--output", "", "",
      "Directory for the results (profile.json, summary.txt); default ./commtune-<program>-<date-time>"},
-    {"COMMTUNE_MODE", "--mode", "profile|off", "profile",
-     "profile: record per-function statistics; off: pass every call straight through"},
+    {"COMMTUNE_MODE", "--mode", "profile|trace|off", "profile",
+     "profile: record per-function statistics; trace: the profile and a log of every MPI call "
+     "(DIR/trace, docs/trace.md; `--trace` is short for it); off: pass every call straight through"},
+    {"COMMTUNE_TRACE_BUDGET", "--trace-budget", "", "64",
+     "Trace mode: memory for the trace buffers of one rank, in MiB (at least 0.0625)"},
+    {"COMMTUNE_TRACE_FLUSH", "--trace-flush", "", "1",
+     "Trace mode: a block of events older than this many seconds is written out (what a killed rank can lose)"},
+    {"COMMTUNE_TRACE_FUNCTIONS", "--trace-functions", "", "all",
+     "Trace mode: all, or the function groups to log, comma-separated: p2p, collective, rma, io, completion, "
+     "lifecycle, other"},
+    {"COMMTUNE_TRACE_WINDOW", "--trace-window", "", "",
+     "Trace mode: log only calls that start within START:END seconds after MPI_Init (either may be empty)"},
     {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
      "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
      "or clock_gettime(CLOCK_MONOTONIC)"},
