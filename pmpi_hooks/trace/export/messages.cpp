@@ -25,20 +25,20 @@ struct ChannelHash {
 };
 
 // One end of a message: its channel, its place in the channel's order, and where it happened.
+// 24 bytes: there may be millions, and fresh memory is costly (page faults); when and how much
+// was received are looked up in the call at the end.
 struct End {
   std::uint32_t channel;
-  std::uint64_t order_ns;  // when the send was made or the receive posted
+  std::uint32_t completion;  // index in the call's completions; kNone: the call itself received
   CallRef call;
-  std::uint64_t at_ns;
-  std::uint64_t bytes;
+  std::uint64_t order_ns;  // when the send was made or the receive posted
 };
 
 class Collector {
  public:
-  void add(bool send, const Channel& channel, std::uint64_t order_ns, CallRef call, std::uint64_t at_ns,
-           std::uint64_t bytes) {
+  void add(bool send, const Channel& channel, std::uint64_t order_ns, CallRef call, std::uint32_t completion) {
     if (channel.sender < 0 || channel.receiver < 0 || channel.comm == kNone) return;  // MPI_PROC_NULL, unknown
-    (send ? sends_ : receives_).push_back(End{channel_id(channel), order_ns, call, at_ns, bytes});
+    (send ? sends_ : receives_).push_back(End{channel_id(channel), completion, call, order_ns});
   }
 
   void reserve(std::size_t sends, std::size_t receives) {
@@ -46,10 +46,10 @@ class Collector {
     receives_.reserve(receives);
   }
 
-  MessageMatch match() {
+  MessageMatch match(const Trace& trace) {
     const std::size_t channels = channels_.size();
-    std::vector<End> sends = by_channel(sends_, channels);
-    std::vector<End> receives = by_channel(receives_, channels);
+    std::vector<End> sends = by_channel(std::move(sends_), channels);  // each input freed once sorted
+    std::vector<End> receives = by_channel(std::move(receives_), channels);
     MessageMatch result;
     result.messages.reserve(std::min(sends.size(), receives.size()));
     std::size_t s = 0, r = 0;
@@ -63,7 +63,13 @@ class Collector {
       for (std::size_t i = 0; i < pairs; ++i) {
         const End& send = sends[s + i];
         const End& receive = receives[r + i];
-        result.messages.push_back(Message{send.call, receive.call, receive.at_ns, receive.bytes});
+        const Call& call = trace.locations[receive.call.location].calls[receive.call.call];
+        if (receive.completion == kNone) {
+          result.messages.push_back(Message{send.call, receive.call, call.end_ns, call.bytes_received});
+        } else {
+          const Completion& completion = call.completions[receive.completion];
+          result.messages.push_back(Message{send.call, receive.call, completion.time_ns, completion.bytes});
+        }
       }
       result.unmatched_sends += (s_end - s) - pairs;
       result.unmatched_receives += (r_end - r) - pairs;
@@ -75,7 +81,7 @@ class Collector {
 
  private:
   // Stable counting sort by channel, then each channel in order (threads of one rank interleave).
-  static std::vector<End> by_channel(const std::vector<End>& ends, std::size_t channels) {
+  static std::vector<End> by_channel(std::vector<End> ends, std::size_t channels) {
     std::vector<std::size_t> start(channels + 1, 0);
     for (const End& end : ends) ++start[end.channel + 1];
     for (std::size_t c = 0; c < channels; ++c) start[c + 1] += start[c];
@@ -142,19 +148,17 @@ MessageMatch match_messages(const Trace& trace, const std::vector<CallKind>& kin
         const CallKind kind = kinds[call.function];
         const CallRef ref{std::uint32_t(l), std::uint32_t(c)};
         if (kind == CallKind::Send || kind == CallKind::Isend || kind == CallKind::SendRecv) {
-          collector.add(true, {rank, call.peer, call.comm, call.tag}, call.start_ns, ref, call.start_ns,
-                        call.bytes_sent);
+          collector.add(true, {rank, call.peer, call.comm, call.tag}, call.start_ns, ref, kNone);
         }
         if (kind == CallKind::Recv) {
-          collector.add(false, {call.peer, rank, call.comm, call.tag}, call.start_ns, ref, call.end_ns,
-                        call.bytes_received);
+          collector.add(false, {call.peer, rank, call.comm, call.tag}, call.start_ns, ref, kNone);
         }
         if (single_thread && posts_request(kind)) posted.post(call.request, ref);
-        for (const Completion& completion : call.completions) {
+        for (std::uint32_t i = 0; i < call.completions.size(); ++i) {
+          const Completion& completion = call.completions[i];
           if (completion.request == 0) {  // the receive half of MPI_Sendrecv
             if (kind == CallKind::SendRecv && completion.receive) {
-              collector.add(false, {completion.peer, rank, call.comm, completion.tag}, call.start_ns, ref,
-                            completion.time_ns, completion.bytes);
+              collector.add(false, {completion.peer, rank, call.comm, completion.tag}, call.start_ns, ref, i);
             }
             continue;
           }
@@ -164,13 +168,12 @@ MessageMatch match_messages(const Trace& trace, const std::vector<CallKind>& kin
           if (!completion.receive || kinds[post.function] != CallKind::Irecv) continue;
           const int sender = completion.peer >= 0 ? completion.peer : post.peer;
           const int tag = completion.peer >= 0 ? completion.tag : post.tag;
-          collector.add(false, {sender, rank, post.comm, tag}, post.start_ns, ref, completion.time_ns,
-                        completion.bytes);
+          collector.add(false, {sender, rank, post.comm, tag}, post.start_ns, ref, i);
         }
       }
     }
   }
-  return collector.match();
+  return collector.match(trace);
 }
 
 }  // namespace commtune::trace
