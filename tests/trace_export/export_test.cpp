@@ -216,6 +216,16 @@ TEST(Otf2, ReplacesAnEarlierArchiveAndKeepsOtherFiles) {
   EXPECT_TRUE(fs::exists(dir.path() / "notes.txt"));
 }
 
+TEST(Otf2, LeavesADirectoryNamedTracesThatIsNotAnArchive) {
+  ScratchDir dir;
+  fs::create_directories(dir.path() / "traces");
+  std::ofstream(dir.path() / "traces" / "mine.txt") << "mine";
+  const Otf2Result result = write_otf2(make_synthetic_trace({}), dir.path());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("not part of an OTF2 archive"), std::string::npos) << result.error;
+  EXPECT_TRUE(fs::exists(dir.path() / "traces" / "mine.txt"));
+}
+
 TEST(Otf2, UnwritableDirectoryIsAnError) {
   ScratchDir dir;
   std::ofstream(dir.path() / "file") << "x";

@@ -178,7 +178,14 @@ bool Exporter::remove_old_archive() {
     error_ = fmt::format("cannot create {}: {}", dir_.string(), error.message());
     return false;
   }
-  // Only what an archive of our name consists of: the directory may hold other files.
+  // Only what an archive of our name consists of: the directory may hold other files, and a
+  // "traces" directory without the anchor file beside it is not ours to delete.
+  const fs::path anchor = dir_ / (std::string(kArchiveName) + ".otf2");
+  if (!fs::exists(anchor, error) && fs::exists(dir_ / kArchiveName, error)) {
+    error_ = fmt::format("{} exists and is not part of an OTF2 archive (no {} beside it); choose another directory",
+                         (dir_ / kArchiveName).string(), anchor.filename().string());
+    return false;
+  }
   for (const char* suffix : {".otf2", ".def", ""}) {
     fs::remove_all(dir_ / (std::string(kArchiveName) + suffix), error);
     if (error) {
