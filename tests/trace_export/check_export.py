@@ -14,7 +14,7 @@ What `commtune run --trace` wrote at the end of the run, then again offline:
                          function equal the same counts; at least N message arrows, each "s" with
                          its "f" on another rank
   `commtune export OUT --otf2 -o X` and `--timeline -o Y` write the same; exit codes: 2 for a bad
-  --window, 1 for a directory with no trace.
+  --window, a missing DIR and other usage errors, 1 for a directory with no trace.
 Python 3 stdlib only.
 """
 
@@ -134,6 +134,9 @@ def main() -> int:
         check_exports(out, scratch_dir / "archive" / "traces.otf2", scratch_dir / "t.json", options)
         result = commtune(options, "export", str(out), "--window", "2:1")
         check(result.returncode == 2 and "--window" in result.stderr, f"a bad --window: {result.returncode} {result.stderr}")
+        for usage_error in (["--otf2"], [str(out), "--max-events", "x"], [str(out), "--otf2", "--window", "0:1"]):
+            result = commtune(options, "export", *usage_error)
+            check(result.returncode == 2 and result.stderr != "", f"usage error: {result.returncode} {result.stderr}")
         result = commtune(options, "export", str(scratch_dir))
         check(result.returncode == 1 and "no trace" in result.stderr, f"no trace: {result.returncode} {result.stderr}")
     return 1 if failures else 0
