@@ -13,7 +13,7 @@
 
 namespace commtune::trace {
 
-// Browsers load a JSON trace whole: past about a million events (~250 MB here) Perfetto's UI
+// Browsers load a JSON trace whole: past about a million events (~150 MB) Perfetto's UI
 // and chrome://tracing run out of memory or take minutes, so a larger trace is cut to a window.
 inline constexpr std::uint64_t kDefaultTimelineMaxEvents = 1'000'000;
 
