@@ -435,7 +435,7 @@ struct Offset {
 // Rank 0 ping-pongs with every rank in turn; the fastest round trip of a few gives the offset
 // (the remote reading is taken at the midpoint of the fastest exchange).
 Offset measure_offset(MPI_Comm comm, int rank, int size) noexcept {
-  constexpr int kRounds = 8;
+  constexpr int kRounds = 16;
   constexpr int kTag = 7301;
   Offset mine;
   if (rank == 0) {
@@ -578,7 +578,7 @@ void completion(const CallScope& call, std::uint64_t request, bool receive, int 
   *out++ = std::uint8_t(fmt::Kind::Completion);
   out = fmt::put_varint(out, fmt::zigzag(std::int64_t(request - log.previous_request)));
   log.previous_request = request;
-  *out++ = std::uint8_t((receive ? 1 : 0) | (receive ? 2 : 0));
+  *out++ = receive ? 3 : 0;  // bit 0: a receive; bit 1: its source, tag and bytes follow
   if (receive) {
     out = fmt::put_varint(out, fmt::zigzag(world_peer));
     out = fmt::put_varint(out, fmt::zigzag(tag));

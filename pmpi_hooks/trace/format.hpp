@@ -102,8 +102,8 @@ enum class CommOrigin : std::uint8_t {
   FirstUse = 3,  // first seen as an argument (e.g. MPI_Comm_idup's result); sequence by first use
 };
 
-// Largest encoding of one Call record: kind byte and up to nine 10-byte varints.
-inline constexpr std::size_t kMaxCallBytes = 1 + 9 * 10;
+// Largest encoding of one Call or CallNs record: two bytes (kind, mask) and ten 10-byte varints.
+inline constexpr std::size_t kMaxCallBytes = 2 + 10 * 10;
 inline constexpr std::size_t kMaxCompletionBytes = 1 + 10 + 1 + 3 * 10;
 
 inline constexpr std::uint64_t zigzag(std::int64_t value) noexcept {

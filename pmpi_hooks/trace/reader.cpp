@@ -421,7 +421,7 @@ std::vector<fs::path> trace_files(const fs::path& run_dir) {
   for (const auto& entry : fs::directory_iterator(run_dir / "trace", error)) {
     if (entry.path().extension() == ".ctrace") files.push_back(entry.path());
   }
-  std::sort(files.begin(), files.end());  // rank-RRRRR.thread-TTT: rank, then thread
+  std::sort(files.begin(), files.end());
   return files;
 }
 
@@ -447,7 +447,10 @@ Trace read_trace(const fs::path& run_dir, const ReadOptions& options) {
   for (int rank = 0; rank < trace.ranks; ++rank) {
     const RankInfo& info = builder.ranks[rank];
     trace.hosts[std::size_t(rank)] = info.host;
-    trace.clocks.push_back(alignment(rank, info, epoch_ns));
+    // One host, one CLOCK_MONOTONIC: what a ping-pong would measure there is its own error.
+    const bool same_clock = !info.host.empty() && info.host == first.host;
+    trace.clocks.push_back(same_clock ? ClockAlignment{rank, 0.0, 0.0, info.have_end}
+                                      : alignment(rank, info, epoch_ns));
   }
   for (LocalLocation& local : locals) {
     const ClockAlignment& clock = trace.clocks[std::size_t(local.location.rank)];
@@ -465,6 +468,9 @@ Trace read_trace(const fs::path& run_dir, const ReadOptions& options) {
                      [](const Call& a, const Call& b) { return a.start_ns < b.start_ns; });
     trace.locations.push_back(std::move(local.location));
   }
+  std::stable_sort(trace.locations.begin(), trace.locations.end(), [](const Location& a, const Location& b) {
+    return std::tie(a.rank, a.thread) < std::tie(b.rank, b.thread);
+  });
   if (options.resolve_sites) resolve_sites(trace);
   return trace;
 }

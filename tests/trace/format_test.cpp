@@ -60,9 +60,9 @@ class LogWriter {
       previous = member;
     }
   }
-  void run_info(std::uint64_t init_ns) {
+  void run_info(std::uint64_t init_ns, const char* host = "host") {
     put(fmt::Kind::RunInfo);
-    string("host");
+    string(host);
     string("program");
     string("program --flag");
     varint(init_ns);
@@ -176,9 +176,9 @@ constexpr std::uint64_t kInit = 1'000'000'000;  // rank 0's MPI_Init entry (CLOC
 
 // Rank `rank`'s log: definitions, a send (or a receive posted and completed) on a split
 // communicator, and the end record. Its world rank list is [1, 0] on both ranks.
-LogWriter two_rank_log(int rank, std::int64_t offset_start, std::int64_t offset_end) {
+LogWriter two_rank_log(int rank, std::int64_t offset_start, std::int64_t offset_end, const char* host = "host") {
   LogWriter log(rank, 0, kInit);
-  log.run_info(kInit);
+  log.run_info(kInit, host);
   log.clock(0, kInit + 100, offset_start);
   log.function(0, "p2p", rank == 0 ? "MPI_Isend" : "MPI_Irecv");
   log.function(1, "completion", "MPI_Wait");
@@ -288,9 +288,9 @@ TEST_F(TraceDir, RoundTripOfCallsDefinitionsAndCompletions) {
 }
 
 TEST_F(TraceDir, ClockOffsetsAndDriftMoveRanksOntoRankZerosClock) {
-  // Rank 1's clock is 10 us ahead at the start and 30 us ahead 2 s later.
+  // Rank 1, on another host, has a clock 10 us ahead at the start and 30 us ahead 2 s later.
   for (int rank = 0; rank < 2; ++rank) {
-    const LogWriter log = two_rank_log(rank, rank == 1 ? 10'000 : 0, rank == 1 ? 30'000 : 0);
+    const LogWriter log = two_rank_log(rank, rank == 1 ? 10'000 : 0, rank == 1 ? 30'000 : 0, rank == 1 ? "b" : "a");
     write(rank, 0, log.bytes(), log.bytes().size());
   }
   const Trace trace = read();
@@ -302,6 +302,18 @@ TEST_F(TraceDir, ClockOffsetsAndDriftMoveRanksOntoRankZerosClock) {
   // Its wait at local 3000 ns ends at 4000 - (10000 + 2 ns of drift): before the epoch.
   EXPECT_EQ(trace.locations[1].calls[1].end_ns, 0u);
   EXPECT_EQ(trace.locations[0].calls[1].end_ns, 4000u);
+}
+
+TEST_F(TraceDir, RanksOnRankZerosHostShareItsClock) {
+  for (int rank = 0; rank < 2; ++rank) {
+    const LogWriter log = two_rank_log(rank, rank == 1 ? 10'000 : 0, rank == 1 ? 30'000 : 0);
+    write(rank, 0, log.bytes(), log.bytes().size());
+  }
+  const Trace trace = read();
+  ASSERT_EQ(trace.clocks.size(), 2u);
+  EXPECT_EQ(trace.clocks[1].offset_ns, 0.0);
+  EXPECT_EQ(trace.clocks[1].drift, 0.0);
+  EXPECT_EQ(trace.locations[1].calls[0].start_ns, 1000u);
 }
 
 TEST_F(TraceDir, ATornBlockEndsTheReadingWithAWarning) {

@@ -74,6 +74,20 @@ def case_bad_setting_value(c):
     c.expect((out / "profile.json").is_file(), "the profile should still be written")
 
 
+def case_bad_trace_settings(c):
+    command = c.launch(c.o.heat, "64", "20")
+    plain = c.plain(command)
+    out = c.work / "out"
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(out), COMMTUNE_MODE="trace", COMMTUNE_TRACE_BUDGET="lots",
+                           COMMTUNE_TRACE_FLUSH="-1", COMMTUNE_TRACE_FUNCTIONS="p2p,bogus", COMMTUNE_TRACE_WINDOW="5:1")
+    c.same_as_plain(plain, profiled, "bad trace settings")
+    for variable in ("COMMTUNE_TRACE_BUDGET=lots", "COMMTUNE_TRACE_FLUSH=-1", "COMMTUNE_TRACE_FUNCTIONS=p2p,bogus",
+                     "COMMTUNE_TRACE_WINDOW=5:1"):
+        c.expect(profiled[2].count(variable) == 1, f"no single warning naming {variable}: {profiled[2]}")
+    logs = sorted((out / "trace").glob("*.ctrace"))
+    c.expect(len(logs) == 2, f"the defaults apply: one log per rank expected, found {logs}")
+
+
 def case_never_calls_init(c):
     plain = c.plain(c.launch(c.o.no_init))
     profiled = run([c.o.commtune, "run", "-o", str(c.work / "out"), "--", *c.launch(c.o.no_init)], c.env, c.work)
