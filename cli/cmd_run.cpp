@@ -277,6 +277,11 @@ void run(RunOptions& options, std::vector<std::string> command) {
   const FileVersion profile_before = file_version(fs::path(output) / "profile.json");
   const int exit_code = run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr);
   finish_profile(output, profile_before, timeout && timeout->expired, timeout ? timeout->text : "", options.quiet);
+  // Trace mode: the logs as OTF2 and a timeline, as `commtune export DIR` writes them; the run's
+  // exit code stays the program's.
+  if (const char* mode = std::getenv("COMMTUNE_MODE"); mode && std::string_view(mode) == "trace") {
+    export_trace(output, options.quiet);
+  }
   throw ExitCode{exit_code};
 }
 

@@ -15,6 +15,7 @@ void add_run_command(CLI::App& app);
 void add_preload_command(CLI::App& app);
 void add_kernels_commands(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 // The preload library that matches this `commtune`: $COMMTUNE_PRELOAD if set, else next to the
 // executable in the build tree or the install tree. Empty when none is found.
@@ -57,6 +58,11 @@ struct ProfileState {
   std::string error;  // why it is not readable
 };
 ProfileState read_profile_state(const std::filesystem::path& profile);
+
+// `commtune export DIR` with its defaults (DIR/otf2/traces.otf2 and DIR/timeline.json from the logs
+// in DIR/trace), for `commtune run --trace` after the launcher exits. Returns 0, or 1 when there
+// is no trace or a file could not be written (said on stderr).
+int export_trace(const std::filesystem::path& dir, bool quiet);
 
 // Thrown by a subcommand's callback to end `commtune` with this exit code (after its message).
 struct ExitCode {
