@@ -22,6 +22,18 @@ bool accepted(std::string_view choices, std::string_view value) {
   return false;
 }
 
+// A non-negative integer within [low, high]; otherwise a warning naming the variable and the default.
+std::uint64_t bounded_integer(const Setting& setting, const std::string& value, std::uint64_t low, std::uint64_t high,
+                              std::vector<std::string>& warnings) {
+  char* end = nullptr;
+  const unsigned long long parsed = std::strtoull(value.c_str(), &end, 10);
+  const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && end && *end == 0 && parsed >= low && parsed <= high) return parsed;
+  warnings.push_back(std::string(setting.env) + "=" + value + " is not an integer in " + std::to_string(low) + ".." +
+                     std::to_string(high) + "; using " + std::string(setting.default_value));
+  return std::strtoull(std::string(setting.default_value).c_str(), nullptr, 10);
+}
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& warnings) {
@@ -41,6 +53,13 @@ Settings read_settings(std::vector<std::string>& warnings) {
     if (setting.env == "COMMTUNE_QUIET") settings.quiet = value == "1";
     if (setting.env == "COMMTUNE_CALLSITE_DEPTH") settings.callsite_depth = std::atoi(value.c_str());
     if (setting.env == "COMMTUNE_COMMAND") settings.command = value;
+    if (setting.env == "COMMTUNE_PAPI") settings.papi = value;
+    if (setting.env == "COMMTUNE_COMPRESS_SAMPLE")
+      settings.compress_sample_every = bounded_integer(setting, value, 0, 1u << 30, warnings);
+    if (setting.env == "COMMTUNE_COMPRESS_MIN_BYTES")
+      settings.compress_min_bytes = bounded_integer(setting, value, 1, std::uint64_t(1) << 40, warnings);
+    if (setting.env == "COMMTUNE_COMPRESS_SAMPLE_BYTES")
+      settings.compress_sample_bytes = bounded_integer(setting, value, 1024, 16u << 20, warnings);
   }
   // Variables the CLI itself reads are not the library's, but are not mistakes either.
   constexpr std::string_view kCliOnly[] = {"COMMTUNE_PRELOAD"};

@@ -3,6 +3,7 @@
 // reported and the default used, never an error that stops the application.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct Settings {
   bool quiet = false;
   int callsite_depth = 1;  // 1..8
   std::string command;     // as given to `commtune run`
+  std::string papi;        // COMMTUNE_PAPI: comma-separated event names; empty: no counters
+  std::uint64_t compress_sample_every = 64;  // 0: no compressibility sampling
+  std::uint64_t compress_min_bytes = 65536;
+  std::uint64_t compress_sample_bytes = 65536;
 };
 
 // Reads the environment; problems go to `warnings`, one sentence each naming the variable.
