@@ -427,9 +427,8 @@ def volume_plan(function: Function) -> Plan:
     if base in {"Sendrecv", "Sendrecv_replace"}:
         count, dtype = ("sendcount", "sendtype") if "sendcount" in names else (n("count"), n("datatype"))
         buf = n("send_buf") if "send_buf" in roles else n("buf")
-        body = [f"const std::int64_t sent_bytes = peer_bytes({n('dest')}, {count}, {dtype});",
-                f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), sent_bytes);",
-                _payload_sample(buf, "sent_bytes", count, dtype)]
+        body = [f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), peer_bytes({n('dest')}, {count}, {dtype}));",
+                _payload_sample(buf, f"peer_bytes({n('dest')}, {count}, {dtype})", count, dtype)]
         uses = [buf, count, dtype, n("dest"), n("comm")]
         if "request" in roles:  # Isendrecv: the receive completes later
             body.append(f"track_request(*{n('request')}, call, RequestKind::Recv);")
