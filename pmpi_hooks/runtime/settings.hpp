@@ -17,7 +17,7 @@ struct Settings {
   int callsite_depth = 1;  // 1..8
   std::string command;     // as given to `commtune run`
   std::string papi;        // COMMTUNE_PAPI: comma-separated event names; empty: no counters
-  std::uint64_t compress_sample_every = 64;  // 0: no compressibility sampling
+  std::uint64_t compress_sample_every = 128;  // 0: no compressibility sampling
   std::uint64_t compress_min_bytes = 65536;
   std::uint64_t compress_sample_bytes = 65536;
 };

@@ -31,7 +31,7 @@ inline constexpr std::array<Setting, 10> kSettings = {{
     {"COMMTUNE_PAPI", "--papi", "", "",
      "Counters per call site's application phase, e.g. PAPI_TOT_CYC,PAPI_TOT_INS or perf::TASK-CLOCK (at most "
      "4); where they cannot be measured, software events stand in and the profile says so"},
-    {"COMMTUNE_COMPRESS_SAMPLE", "--compress-sample", "", "64",
+    {"COMMTUNE_COMPRESS_SAMPLE", "--compress-sample", "", "128",
      "Compressibility of send payloads: sample 1 in N eligible sends per call site (lz4, zstd-1); 0 disables"},
     {"COMMTUNE_COMPRESS_MIN_BYTES", "--compress-min-bytes", "", "65536",
      "Compressibility: only contiguous sends of at least this many bytes are eligible"},
