@@ -141,8 +141,7 @@ void parse_measurements(const DumpReader& reader, const json& site, const std::s
   if (!payload.empty()) parsed.payload = {payload[0], payload[1], payload[2], payload[3], payload[4], payload[5]};
 }
 
-std::vector<std::string> texts(const DumpReader& reader, const json& object, const std::string& path,
-                               const char* key) {
+std::vector<std::string> texts(const DumpReader& reader, const json& object, const std::string& path, const char* key) {
   std::vector<std::string> parsed;
   const json& values = reader.array(object, path, key, false);
   for (std::size_t i = 0; i < values.size(); ++i) {

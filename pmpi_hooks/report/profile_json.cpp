@@ -93,7 +93,9 @@ double ratio(std::uint64_t original, std::uint64_t compressed) {
   return compressed > 0 ? double(original) / double(compressed) : 0.0;
 }
 
-double megabytes_per_s(std::uint64_t bytes, double seconds) { return seconds > 0 ? double(bytes) / seconds / 1e6 : 0.0; }
+double megabytes_per_s(std::uint64_t bytes, double seconds) {
+  return seconds > 0 ? double(bytes) / seconds / 1e6 : 0.0;
+}
 
 // callsites[].counters and callsites[].compressibility, when recorded.
 void add_measurements_json(ordered_json& entry, const CallSiteStats& site, const MergedRun& run) {
@@ -116,14 +118,12 @@ ordered_json counters_json(const MergedRun& run) {
   ordered_json per_rank = ordered_json::array();
   for (const RankSummary& rank : run.ranks) {
     for (const auto& [name, value] : rank.counters) totals[name] += value;
-    per_rank.push_back(ordered_json{{"rank", rank.rank}, {"values", counter_values_json(rank.counters, setup.measured)}});
+    per_rank.push_back(
+        ordered_json{{"rank", rank.rank}, {"values", counter_values_json(rank.counters, setup.measured)}});
   }
-  return ordered_json{{"requested", setup.requested},
-                      {"measured", setup.measured},
-                      {"fallback", setup.fallback},
-                      {"notes", setup.notes},
-                      {"method", kCounterMethod},
-                      {"totals", counter_values_json(totals, setup.measured)},
+  return ordered_json{{"requested", setup.requested},   {"measured", setup.measured},
+                      {"fallback", setup.fallback},     {"notes", setup.notes},
+                      {"method", kCounterMethod},       {"totals", counter_values_json(totals, setup.measured)},
                       {"per_rank", std::move(per_rank)}};
 }
 

@@ -49,14 +49,16 @@ class CallScope {
     ThreadContext& context = t_context;
     if (context.depth++ != 0 || !g_recording.load(std::memory_order_relaxed)) return;
     table_ = context.sites ? context.sites : register_thread();
-    if (counters::g_counting) [[unlikely]] counters::phase_end();  // before the clock: not MPI time
+    if (counters::g_counting) [[unlikely]]
+      counters::phase_end();  // before the clock: not MPI time
     start_ = clock::now();
   }
   // The next application phase starts after our own work for this call (the record, payload
   // samples), so that neither counts as the application's.
   [[gnu::always_inline]] ~CallScope() {
     --t_context.depth;
-    if (counters::g_counting && table_) [[unlikely]] counters::phase_start();
+    if (counters::g_counting && table_) [[unlikely]]
+      counters::phase_start();
   }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -69,7 +71,8 @@ class CallScope {
     site_ = g_callsite_depth == 1 ? &table_->find(id_, caller_, g_region.load(std::memory_order_relaxed))
                                   : &find_deep_site(*table_, id_, caller_);
     SiteStats& site = *site_;
-    if (counters::g_counting) [[unlikely]] counters::attribute(site);
+    if (counters::g_counting) [[unlikely]]
+      counters::attribute(site);
     site.calls += 1;
     site.ticks += elapsed;
     site.min_ticks = elapsed < site.min_ticks ? elapsed : site.min_ticks;

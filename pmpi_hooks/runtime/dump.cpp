@@ -309,7 +309,8 @@ void write(Sink& sink, const char* reason) noexcept {
   out.field("callsite_depth", std::uint64_t(id.callsite_depth));
   counter_setup(out);
   out.key("payload_sampling");
-  out.numbers({payload::g_sampling.every, std::uint64_t(payload::g_sampling.min_bytes), payload::g_sampling.sample_bytes});
+  out.numbers(
+      {payload::g_sampling.every, std::uint64_t(payload::g_sampling.min_bytes), payload::g_sampling.sample_bytes});
 
   out.key("regions");
   out.put('[');

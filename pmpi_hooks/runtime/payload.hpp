@@ -26,8 +26,8 @@ extern Sampling g_sampling;
 
 // A send of `bytes` (count elements of `type` at `buffer`) at `site`: a counter check, and on
 // one send in `every` a sample.
-[[gnu::always_inline]] inline void consider(SiteStats& site, const void* buffer, std::int64_t bytes,
-                                            std::int64_t count, MPI_Datatype type) noexcept {
+[[gnu::always_inline]] inline void consider(SiteStats& site, const void* buffer, std::int64_t bytes, std::int64_t count,
+                                            MPI_Datatype type) noexcept {
   const Sampling& sampling = g_sampling;
   if (sampling.every == 0 || bytes < sampling.min_bytes) return;
   if (site.payload.eligible++ % sampling.every != 0) return;

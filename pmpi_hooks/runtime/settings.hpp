@@ -14,9 +14,9 @@ struct Settings {
   bool profile = true;         // COMMTUNE_MODE=profile (false: off)
   std::string clock = "auto";  // auto|tsc|monotonic
   bool quiet = false;
-  int callsite_depth = 1;  // 1..8
-  std::string command;     // as given to `commtune run`
-  std::string papi;        // COMMTUNE_PAPI: comma-separated event names; empty: no counters
+  int callsite_depth = 1;                     // 1..8
+  std::string command;                        // as given to `commtune run`
+  std::string papi;                           // COMMTUNE_PAPI: comma-separated event names; empty: no counters
   std::uint64_t compress_sample_every = 128;  // 0: no compressibility sampling
   std::uint64_t compress_min_bytes = 65536;
   std::uint64_t compress_sample_bytes = 65536;

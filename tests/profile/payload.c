@@ -38,9 +38,8 @@ int main(int argc, char** argv) {
   }
   if (rank == 0 && argc > 1) {
     char text[256];
-    snprintf(text, sizeof text,
-             "{\"file\": \"payload.c\", \"ids_line\": %d, \"noise_line\": %d, \"rounds\": %d}\n", ids_line,
-             noise_line, rounds);
+    snprintf(text, sizeof text, "{\"file\": \"payload.c\", \"ids_line\": %d, \"noise_line\": %d, \"rounds\": %d}\n",
+             ids_line, noise_line, rounds);
     pt_write_file(argv[1], text);
   }
   free(ids);

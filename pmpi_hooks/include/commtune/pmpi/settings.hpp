@@ -10,9 +10,9 @@
 namespace commtune::pmpi {
 
 struct Setting {
-  std::string_view env;          // environment variable
-  std::string_view flag;         // `commtune run` option
-  std::string_view accepted;     // "a|b|c" for choices, empty for free text
+  std::string_view env;       // environment variable
+  std::string_view flag;      // `commtune run` option
+  std::string_view accepted;  // "a|b|c" for choices, empty for free text
   std::string_view default_value;
   std::string_view description;
 };
