@@ -402,13 +402,16 @@ def volume_plan(function: Function) -> Plan:
     def n(role: str) -> str:
         return roles[role].name
 
-    if base in P2P_SEND and have("buf", "count", "datatype", "dest", "comm"):
+    if base in P2P_SEND and have("count", "datatype", "dest", "comm"):
         body = [f"const std::int64_t bytes = peer_bytes({n('dest')}, {n('count')}, {n('datatype')});",
                 f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), bytes);"]
         if not nonblocking:
             body.append(f"call.note_send_wait(bytes, {'true' if base == 'Ssend' else 'false'});")
-        body.append(_payload_sample(n("buf"), "bytes", n("count"), n("datatype")))
-        return Plan("p2p_send", [n("buf"), n("count"), n("datatype"), n("dest"), n("comm")], body)
+        uses = [n("count"), n("datatype"), n("dest"), n("comm")]
+        if have("buf"):  # a header naming the buffer otherwise still counts bytes, without samples
+            body.append(_payload_sample(n("buf"), "bytes", n("count"), n("datatype")))
+            uses.insert(0, n("buf"))
+        return Plan("p2p_send", uses, body)
     if base in P2P_SEND_INIT and have("count", "datatype", "dest", "request", "comm"):
         body = [f"track_request(*{n('request')}, call, RequestKind::PersistentSend, "
                 f"peer_bytes({n('dest')}, {n('count')}, {n('datatype')}), peers::world_rank({n('comm')}, {n('dest')}));"]
@@ -426,10 +429,12 @@ def volume_plan(function: Function) -> Plan:
         return Plan("p2p_irecv", [n("request")], [f"track_request(*{n('request')}, call, RequestKind::Recv);"])
     if base in {"Sendrecv", "Sendrecv_replace"}:
         count, dtype = ("sendcount", "sendtype") if "sendcount" in names else (n("count"), n("datatype"))
-        buf = n("send_buf") if "send_buf" in roles else n("buf")
-        body = [f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), peer_bytes({n('dest')}, {count}, {dtype}));",
-                _payload_sample(buf, f"peer_bytes({n('dest')}, {count}, {dtype})", count, dtype)]
-        uses = [buf, count, dtype, n("dest"), n("comm")]
+        body = [f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), peer_bytes({n('dest')}, {count}, {dtype}));"]
+        uses = [count, dtype, n("dest"), n("comm")]
+        buf = next((n(role) for role in ("send_buf", "buf") if role in roles), None)
+        if buf:
+            body.append(_payload_sample(buf, f"peer_bytes({n('dest')}, {count}, {dtype})", count, dtype))
+            uses.insert(0, buf)
         if "request" in roles:  # Isendrecv: the receive completes later
             body.append(f"track_request(*{n('request')}, call, RequestKind::Recv);")
             uses.append(n("request"))
