@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures what compressibility sampling adds to a stream of 1 MiB sends: runs
 commtune-bench-payload under the preload library with COMMTUNE_COMPRESS_SAMPLE at its default
-(or --every) and at 0 (off), alternating the two so that the machine's noise hits both alike, and
+(or --every) and at 0 (off), alternating the two (and which goes first) so that the machine's
+noise hits both alike, and
 prints per kind of data the median time of each, the median ratio of consecutive (paired) runs and
 the ratio of the fastest runs, and the codec
 time per message the profiles themselves recorded (the part of the overhead that is compression).
@@ -21,18 +22,19 @@ import tempfile
 
 def run(command, env):
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    return next(json.loads(line) for line in out.splitlines() if line.startswith("{"))["seconds"]
+    return next(json.loads(line) for line in out.splitlines() if line.startswith("{"))
 
 
 def codec_seconds(output):
-    """lz4 + zstd time recorded in the last run's profile.json, summed over its call sites."""
+    """lz4 + zstd time recorded in the last run's profile.json, summed over its call sites, and
+    the sampling period it used."""
     profile = json.loads((pathlib.Path(output) / "profile.json").read_text())
     total = 0.0
     for site in profile["callsites"]:
         c = site.get("compressibility")
         if c:
             total += sum(c["sampled_bytes"] / (c[k] * 1e6) for k in ("lz4_mb_per_s", "zstd1_mb_per_s") if c[k] > 0)
-    return total
+    return total, profile["compressibility"]["sample_every"], profile["compressibility"]["sample_bytes"]
 
 
 def main():
@@ -61,30 +63,42 @@ def main():
     configurations = {"sampling on": on, "sampling off": dict(base, COMMTUNE_COMPRESS_SAMPLE="0")}
     rows = []
     for data in options.data.split(","):
+        # The bench's own codec timing uses the library's sample size (learnt from the first profile).
         command = [options.launcher, "-np", "2", bench, options.messages, options.bytes, data]
+        if options.sample_bytes:
+            command.append(options.sample_bytes)
         times = {name: [] for name in configurations}
         codec = []
-        for _ in range(options.runs):
-            for name, env in configurations.items():
-                times[name].append(run(command, env))
+        cpu = []
+        for run_index in range(options.runs):
+            order = list(configurations.items())
+            if run_index % 2:  # alternate which goes first: a trend in the load must not favour one
+                order.reverse()
+            for name, env in order:
+                result = run(command, env)
+                times[name].append(result["seconds"])
+                cpu.append(result["codec_cpu_us"])
                 if env is on:
-                    codec.append(codec_seconds(output))
+                    seconds, every, sample_bytes = codec_seconds(output)
+                    codec.append(seconds)
         on_s, off_s = (statistics.median(times[name]) for name in configurations)
         on_min, off_min = (min(times[name]) for name in configurations)
         # Consecutive runs share the machine's load: the median of their ratios resists it best.
         paired = statistics.median(a / b for a, b in zip(*(times[name] for name in configurations)))
         codec_us = statistics.median(codec) / int(options.messages) * 1e6
         off_us = off_min / int(options.messages) * 1e6
-        rows.append((data, off_s, on_s, paired, on_min / off_min, off_us, codec_us))
+        cpu_us = statistics.median(cpu) / every  # one sample's CPU time, spread over the sends it stands for
+        rows.append((data, off_s, on_s, paired, on_min / off_min, off_us, codec_us, cpu_us))
     if options.markdown:
-        print("| data | off, median (s) | on, median (s) | on/off, median of paired runs | on/off, fastest | fastest send, off | codec time per send |")
-        print("|---|---|---|---|---|---|---|")
-        for data, off_s, on_s, ratio, ratio_min, off_us, codec_us in rows:
+        print("| data | off, median (s) | on, median (s) | on/off, median of paired runs | on/off, fastest | "
+              "fastest send, off | codec wall time per send (profiles) | codec CPU time per send |")
+        print("|---|---|---|---|---|---|---|---|")
+        for data, off_s, on_s, ratio, ratio_min, off_us, codec_us, cpu_us in rows:
             print(f"| {data} | {off_s:.4f} | {on_s:.4f} | {ratio:.4f} | {ratio_min:.4f} | {off_us:.1f} µs | "
-                  f"{codec_us:.2f} µs ({codec_us / off_us * 100:.2f}%) |")
+                  f"{codec_us:.2f} µs ({codec_us / off_us * 100:.2f}%) | {cpu_us:.2f} µs ({cpu_us / off_us * 100:.2f}%) |")
     else:
-        for data, off_s, on_s, ratio, ratio_min, off_us, codec_us in rows:
-            print(f"{data:8s} median off {off_s:.4f} s on {on_s:.4f} s on/off (paired) {ratio:.4f}; fastest on/off "
+        for data, off_s, on_s, ratio, ratio_min, off_us, codec_us, cpu_us in rows:
+            print(f"cpu {cpu_us:.2f} us per send; {data:8s} median off {off_s:.4f} s on {on_s:.4f} s on/off (paired) {ratio:.4f}; fastest on/off "
                   f"{ratio_min:.4f}; send {off_us:.1f} us, codec {codec_us:.2f} us per send ({codec_us / off_us * 100:.2f}%)")
 
 

@@ -42,6 +42,11 @@ Scratch* scratch() noexcept {
   s->zstd_out = static_cast<char*>(std::malloc(s->zstd_capacity));
   s->zstd = ZSTD_createCCtx();
   s->failed = !s->gathered || !s->lz4_out || !s->zstd_out || !s->zstd;
+  if (!s->failed) {
+    // zstd sizes its tables at a context's first use: do that now, so that no sample's time holds it.
+    std::memset(s->gathered, 0, size);
+    ZSTD_compressCCtx(s->zstd, s->zstd_out, s->zstd_capacity, s->gathered, size, 1);
+  }
   t_scratch = s;
   return s->failed ? nullptr : s;
 }

@@ -17,7 +17,7 @@ namespace commtune::pmpi::payload {
 struct Sampling {
   std::uint64_t every = 0;  // 0: off
   std::int64_t min_bytes = 65536;
-  std::uint64_t sample_bytes = 65536;  // compressed per sample, gathered from 16 spread pieces
+  std::uint64_t sample_bytes = 32768;  // compressed per sample, gathered from 16 spread pieces
 };
 extern Sampling g_sampling;
 

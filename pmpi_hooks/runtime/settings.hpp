@@ -19,7 +19,7 @@ struct Settings {
   std::string papi;                           // COMMTUNE_PAPI: comma-separated event names; empty: no counters
   std::uint64_t compress_sample_every = 128;  // 0: no compressibility sampling
   std::uint64_t compress_min_bytes = 65536;
-  std::uint64_t compress_sample_bytes = 65536;
+  std::uint64_t compress_sample_bytes = 32768;
 };
 
 // Reads the environment; problems go to `warnings`, one sentence each naming the variable.

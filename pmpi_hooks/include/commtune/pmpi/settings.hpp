@@ -35,7 +35,7 @@ inline constexpr std::array<Setting, 10> kSettings = {{
      "Compressibility of send payloads: sample 1 in N eligible sends per call site (lz4, zstd-1); 0 disables"},
     {"COMMTUNE_COMPRESS_MIN_BYTES", "--compress-min-bytes", "", "65536",
      "Compressibility: only contiguous sends of at least this many bytes are eligible"},
-    {"COMMTUNE_COMPRESS_SAMPLE_BYTES", "--compress-sample-bytes", "", "65536",
+    {"COMMTUNE_COMPRESS_SAMPLE_BYTES", "--compress-sample-bytes", "", "32768",
      "Compressibility: bytes compressed per sample, 16 equal pieces spread over the buffer (1024..16777216)"},
     {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "Print only warnings on stderr (no summary line)"},
     {"COMMTUNE_COMMAND", "", "", "", "The command line being profiled (set by `commtune run`)"},
