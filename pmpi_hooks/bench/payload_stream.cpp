@@ -12,7 +12,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -87,8 +86,8 @@ int main(int argc, char** argv) {
   if (rank == 0 && size >= 2) MPI_Recv(&ack, 1, MPI_INT, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   const double seconds = MPI_Wtime() - start;
   if (rank == 0) {
-    const double codec = codec_cpu_us(reinterpret_cast<const char*>(buffer.data()),
-                                      std::size_t(std::min(sample_bytes, bytes)));
+    const double codec =
+        codec_cpu_us(reinterpret_cast<const char*>(buffer.data()), std::size_t(std::min(sample_bytes, bytes)));
     std::printf("{\"messages\": %d, \"bytes\": %ld, \"data\": \"%s\", \"seconds\": %.6f, \"codec_cpu_us\": %.2f}\n",
                 messages, bytes, data, seconds, codec);
   }
