@@ -310,6 +310,63 @@ void write_requests(Out out, const MergedRun& run) {
               *site);
 }
 
+// COMMTUNE_PAPI: what was counted instead of what was asked, and the sites after the heaviest phases.
+void write_counters(Out out, const MergedRun& run) {
+  const CounterSetup& setup = run.counters;
+  if (setup.requested.empty()) return;
+  section(out, "Counters (application phase before each call site)");
+  fmt::format_to(out, "requested: {}\nmeasured:  {}{}\n", fmt::join(setup.requested, ", "),
+                 setup.measured.empty() ? "nothing" : fmt::format("{}", fmt::join(setup.measured, ", ")),
+                 setup.fallback ? " (software events stand in: fallback)" : "");
+  for (const std::string& note : setup.notes) wrap(out, note, "note: ");
+  if (setup.measured.empty()) return;
+  const std::string& first = setup.measured.front();
+  std::vector<const CallSiteStats*> sites;
+  for (const CallSiteStats& site : run.callsites)
+    if (site.counters.contains(first) && site.counters.at(first) > 0) sites.push_back(&site);
+  std::stable_sort(sites.begin(), sites.end(),
+                   [&](const auto* a, const auto* b) { return a->counters.at(first) > b->counters.at(first); });
+  if (sites.size() > kTopSites) sites.resize(kTopSites);
+  const std::size_t name_width = function_width(sites);
+  fmt::format_to(out, "{:>3}  {:<{}}", "id", "function", name_width);
+  for (const std::string& name : setup.measured) fmt::format_to(out, " {:>20}", fit(name, 20));
+  fmt::format_to(out, "  location\n");
+  for (const CallSiteStats* site : sites) {
+    std::string cells = fmt::format("{:>3}  {:<{}}", site->id, site->function, name_width);
+    for (const std::string& name : setup.measured) {
+      const auto it = site->counters.find(name);
+      cells += fmt::format(" {:>20}", it == site->counters.end() ? 0 : it->second);
+    }
+    write_row(out, cells + "  ", *site);
+  }
+}
+
+// Compressibility of sampled send payloads, for the sites that were sampled.
+void write_compressibility(Out out, const MergedRun& run) {
+  std::vector<const CallSiteStats*> sites;
+  for (const CallSiteStats& site : run.callsites)
+    if (site.payload.samples > 0) sites.push_back(&site);
+  if (sites.empty()) return;
+  section(out, "Compressibility of send payloads (sampled)");
+  fmt::format_to(out, "1 in {} sends of >= {} bytes per site, {} bytes per sample; ratio = original / compressed\n",
+                 run.payload_sampling.every, run.payload_sampling.min_bytes, run.payload_sampling.sample_bytes);
+  const std::size_t name_width = function_width(sites);
+  fmt::format_to(out, "{:>3}  {:<{}} {:>7} {:>9} {:>11} {:>9} {:>11}  location\n", "id", "function", name_width,
+                 "samples", "lz4", "lz4 MB/s", "zstd-1", "zstd MB/s");
+  auto ratio = [](std::uint64_t original, std::uint64_t compressed) {
+    return compressed ? double(original) / double(compressed) : 0.0;
+  };
+  auto speed = [](std::uint64_t bytes, double seconds) { return seconds > 0 ? double(bytes) / seconds / 1e6 : 0.0; };
+  for (const CallSiteStats* site : sites) {
+    const PayloadTotals& p = site->payload;
+    write_row(out,
+              fmt::format("{:>3}  {:<{}} {:>7} {:>9.2f} {:>11.0f} {:>9.2f} {:>11.0f}  ", site->id, site->function,
+                          name_width, p.samples, ratio(p.sampled_bytes, p.lz4_bytes), speed(p.sampled_bytes, p.lz4_s),
+                          ratio(p.sampled_bytes, p.zstd_bytes), speed(p.sampled_bytes, p.zstd_s)),
+              *site);
+  }
+}
+
 void write_regions(Out out, const MergedRun& run) {
   const bool named = std::any_of(run.regions.begin(), run.regions.end(), [](const auto& r) { return !r.name.empty(); });
   if (!named) return;
@@ -395,6 +452,8 @@ std::string summary_text(const MergedRun& run, const std::vector<std::string>& d
   write_requests(out, run);
   write_regions(out, run);
   write_matrix(out, run);
+  write_counters(out, run);
+  write_compressibility(out, run);
   fmt::format_to(out, "\n");
   wrap(out,
        fmt::format("Every call site with its full stack, the per-rank figures and the message sizes of each call "

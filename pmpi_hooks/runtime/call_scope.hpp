@@ -9,6 +9,7 @@
 
 #include "functions.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/counters.hpp"
 #include "runtime/sites.hpp"
 
 namespace commtune::pmpi {
@@ -74,12 +75,18 @@ class CallScope {
     ThreadContext& context = t_context;
     if (context.depth++ != 0 || !g_recording.load(std::memory_order_relaxed)) return;
     table_ = context.sites ? context.sites : register_thread();
+    if (counters::g_counting) [[unlikely]]
+      counters::phase_end();  // before the clock: not MPI time
     start_ = clock::now();
   }
+  // The next application phase starts after our own work for this call (the record, the trace
+  // event, payload samples), so that none of it counts as the application's.
   [[gnu::always_inline]] ~CallScope() {
     --t_context.depth;
     if (table_ && g_tracing.load(std::memory_order_relaxed)) [[unlikely]]
       trace::record_call(*this);
+    if (counters::g_counting && table_) [[unlikely]]
+      counters::phase_start();
   }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -92,6 +99,8 @@ class CallScope {
     site_ = g_callsite_depth == 1 ? &table_->find(id_, caller_, g_region.load(std::memory_order_relaxed))
                                   : &find_deep_site(*table_, id_, caller_);
     SiteStats& site = *site_;
+    if (counters::g_counting) [[unlikely]]
+      counters::attribute(site);
     site.calls += 1;
     site.ticks += elapsed;
     site.min_ticks = elapsed < site.min_ticks ? elapsed : site.min_ticks;

@@ -10,6 +10,8 @@
 #include <initializer_list>
 
 #include "runtime/clock.hpp"
+#include "runtime/counters.hpp"
+#include "runtime/payload.hpp"
 #include "runtime/requests.hpp"
 #include "runtime/sites.hpp"
 
@@ -159,6 +161,50 @@ void sizes(Writer& out, const char* name, const std::uint64_t* bins) noexcept {
   out.put(',');
 }
 
+// COMMTUNE_PAPI and compressibility sampling, present only when they recorded something.
+void counter_fields(Writer& out, const SiteStats& s) noexcept {
+  const int events = counters::measured_count();
+  if (events > 0) {
+    out.key("counters");
+    out.put('[');
+    for (int i = 0; i < events; ++i) {
+      out.number(s.counters[i]);
+      out.put(',');
+    }
+    out.close(']');
+    out.put(',');
+  }
+  const PayloadSamples& p = s.payload;
+  if (p.samples > 0) {
+    out.key("payload");
+    out.numbers({p.samples, p.sampled_bytes, p.lz4_bytes, p.zstd_bytes, p.lz4_ticks, p.zstd_ticks});
+  }
+}
+
+void strings(Writer& out, const char* name, int count, const char* (*at)(int) noexcept) noexcept {
+  out.key(name);
+  out.put('[');
+  for (int i = 0; i < count; ++i) {
+    out.string(at(i));
+    out.put(',');
+  }
+  out.close(']');
+  out.put(',');
+}
+
+// The run's counter setup: what COMMTUNE_PAPI asked for, what is counted, and why they differ.
+void counter_setup(Writer& out) noexcept {
+  if (counters::requested_count() == 0) return;
+  out.key("counters");
+  out.put('{');
+  strings(out, "requested", counters::requested_count(), counters::requested);
+  strings(out, "measured", counters::measured_count(), counters::measured);
+  strings(out, "notes", counters::note_count(), counters::note);
+  out.field("fallback", counters::fallback() ? 1 : 0);
+  out.close('}');
+  out.put(',');
+}
+
 void site(Writer& out, const SiteStats& s) noexcept {
   const std::size_t id = std::size_t(s.key.function);
   const std::string_view wait_kind = kWaitKinds[id];
@@ -197,6 +243,7 @@ void site(Writer& out, const SiteStats& s) noexcept {
   out.field("requests", s.requests);
   out.field("request_life_ticks", s.request_life_ticks);
   out.field("request_inside_ticks", s.request_inside_ticks);
+  counter_fields(out, s);
   out.close('}');
   out.put(',');
 }
@@ -290,6 +337,10 @@ void write(Sink& sink, const char* reason) noexcept {
   out.field("threads", tables::count());
   out.field("untracked_requests", untracked_request_count());
   out.field("callsite_depth", std::uint64_t(id.callsite_depth));
+  counter_setup(out);
+  out.key("payload_sampling");
+  out.numbers(
+      {payload::g_sampling.every, std::uint64_t(payload::g_sampling.min_bytes), payload::g_sampling.sample_bytes});
 
   out.key("regions");
   out.put('[');

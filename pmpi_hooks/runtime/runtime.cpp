@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "runtime/clock.hpp"
+#include "runtime/counters.hpp"
 #include "runtime/dump.hpp"
+#include "runtime/payload.hpp"
 #include "runtime/peers.hpp"
 #include "runtime/profile.hpp"
 #include "runtime/settings.hpp"
@@ -197,8 +199,16 @@ void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) no
   dump::RunIdentity& id = dump::identity();
   PMPI_Comm_rank(s.comm, &id.rank);
   PMPI_Comm_size(s.comm, &id.size);
+  std::vector<std::string> counter_notes;
+  if (s.settings.profile) {
+    payload::g_sampling = {s.settings.compress_sample_every, std::int64_t(s.settings.compress_min_bytes),
+                           s.settings.compress_sample_bytes};
+    counters::start(s.settings.papi, warnings, counter_notes);
+  }
   if (id.rank == 0) {
     for (const std::string& warning : warnings) std::fprintf(stderr, "commtune: warning: %s\n", warning.c_str());
+    for (const std::string& note : counter_notes)
+      if (!s.settings.quiet) std::fprintf(stderr, "commtune: note: counters: %s\n", note.c_str());
     if (!tsc && s.settings.clock == "auto" && !s.settings.quiet) {
       std::fprintf(stderr, "commtune: note: no invariant time-stamp counter; timing with clock_gettime\n");
     }
