@@ -39,18 +39,27 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+// Below 6 samples no order-statistics interval reaches 95 % (tuner/statistics.hpp): such rows are
+// marked, as are noisy ones.
+constexpr double kConfidence = 0.95;
+
+std::string table_figures(const tuner::StoredStatistics& s) {
+  const bool noisy = s.cv > tuner::SampleSummary::kNoisyCv;
+  const std::string interval =
+      fmt::format("[{:.3f}, {:.3f}]{}", s.ci_low_s * 1e6, s.ci_high_s * 1e6, s.ci_coverage < kConfidence ? "*" : "");
+  return fmt::format("{:>7}  {:>12.3f}  {:>27}  {:>12.3f}  {:>6}  {:>8}", s.sample_count, s.median_s * 1e6, interval,
+                     s.min_s * 1e6, fmt::format("{:.1f}{}", s.cv * 100, noisy ? "!" : ""), s.outlier_count);
+}
+
 void print_table(const std::vector<PointRow>& rows) {
   fmt::print("{:<16}  {:<12}  {:<9}  {:>5}  {:>7}  {:>12}  {:>27}  {:>12}  {:>6}  {:>8}  {}\n", "hardware", "kernel",
              "status", "ranks", "samples", "median_us", "median_95%_ci_us", "min_us", "cv_%", "outliers", "parameters");
+  bool any_short_interval = false;
   for (const PointRow& row : rows) {
     std::string figures = fmt::format("{:>7}  {:>12}  {:>27}  {:>12}  {:>6}  {:>8}", 0, "-", "-", "-", "-", "-");
     if (row.statistics) {
-      const tuner::StoredStatistics& s = *row.statistics;
-      // A CV above the noisy threshold is marked, as the statistics module flags it.
-      const bool noisy = s.cv > tuner::SampleSummary::kNoisyCv;
-      figures = fmt::format("{:>7}  {:>12.3f}  {:>27}  {:>12.3f}  {:>6}  {:>8}", s.sample_count, s.median_s * 1e6,
-                            fmt::format("[{:.3f}, {:.3f}]", s.ci_low_s * 1e6, s.ci_high_s * 1e6), s.min_s * 1e6,
-                            fmt::format("{:.1f}{}", s.cv * 100, noisy ? "!" : ""), s.outlier_count);
+      figures = table_figures(*row.statistics);
+      any_short_interval = any_short_interval || row.statistics->ci_coverage < kConfidence;
     }
     std::string parameters = pairs(row.key.params);
     if (!row.key.settings.empty()) parameters += " | " + pairs(row.key.settings);
@@ -58,6 +67,8 @@ void print_table(const std::vector<PointRow>& rows) {
     fmt::print("{:<16}  {:<12}  {:<9}  {:>5}  {}  {}\n", row.key.hardware_id, row.key.kernel, row.status, row.key.ranks,
                figures, parameters);
   }
+  if (any_short_interval) fmt::print("* fewer than 6 samples: the interval is [min, max], coverage below 95%\n");
+  fmt::print("! coefficient of variation above {:.0f}%: noisy\n", tuner::SampleSummary::kNoisyCv * 100);
 }
 
 void print_csv(const std::vector<PointRow>& rows) {

@@ -62,7 +62,9 @@ def main():
 
     table = run(commtune, "results", "--db", db, "--kernel", "nonblocking").stdout.splitlines()
     check(table[0].split()[:4] == ["hardware", "kernel", "status", "ranks"], f"table header {table[0]}")
-    check(len(table) == 4, f"table of nonblocking has {len(table)} lines, expected header + 3")
+    check(len(table) == 6, f"table of nonblocking has {len(table)} lines, expected header + 3 + 2 notes")
+    check(any(line.startswith("* fewer than 6 samples") for line in table), "note on the 3-sample interval")
+    check(any("[19.000, 21.000]*" in line for line in table), f"3-sample interval marked: {table}")
     first_line = next(line for line in table if "message_bytes=1024 " in line)
     check("3.000" in first_line and "2.000" in first_line, f"median and min in microseconds: {first_line}")
     check(any("timeout" in line and "exceeded 60 s" in line for line in table), "timeout row in the table")
