@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,6 +198,46 @@ TEST(ResultsDb, TwoProcessesWritingAtOnceCorruptNothing) {
       ASSERT_TRUE(db.is_finished(key_of(hardware_id, i), 3)) << hardware_id << " point " << i;
     }
     EXPECT_DOUBLE_EQ(rows.back().statistics->min_s, 2e-3);  // samples 1.0, 2e-3, 3e-3 of the last point
+  }
+}
+
+TEST(ResultsDb, AWriterKilledMidSweepLosesNoFinishedPoint) {
+  const fs::path path = fresh_directory("killed") / "results.sqlite";
+  int committed_pipe[2];
+  ASSERT_EQ(pipe(committed_pipe), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Reports each point after its commit returns, then goes on until it is killed.
+    close(committed_pipe[0]);
+    try {
+      ResultsDb db(path);
+      db.add_hardware("hw", {});
+      const std::int64_t sweep = db.begin_sweep("hw", "killed", 1);
+      for (int i = 0;; ++i) {
+        db.record_measurement(sweep, key_of("hw", i), {launch_of({1e-3, 2e-3, 3e-3, 4e-3})});
+        if (write(committed_pipe[1], &i, sizeof i) != sizeof i) _exit(1);
+      }
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  close(committed_pipe[1]);
+  int last_committed = -1;
+  while (last_committed < 300) {
+    ASSERT_EQ(read(committed_pipe[0], &last_committed, sizeof last_committed), ssize_t(sizeof last_committed));
+  }
+  kill(pid, SIGKILL);  // no destructor, no clean close: like a power cut of the process alone
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(committed_pipe[0]);
+  ResultsDb db(path);
+  EXPECT_EQ(db.integrity_check(), "ok");
+  for (int i = 0; i <= last_committed; ++i) ASSERT_TRUE(db.is_finished(key_of("hw", i), 4)) << "point " << i;
+  // Whatever was in flight is either complete or absent: no point without its samples.
+  for (const PointRow& row : db.list_points()) {
+    ASSERT_TRUE(row.statistics.has_value()) << row.id;
+    EXPECT_EQ(row.statistics->sample_count, 4) << row.id;
   }
 }
 
