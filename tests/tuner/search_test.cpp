@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <set>
 
 #include "commtune/tuner/results_db.hpp"
