@@ -157,5 +157,30 @@ TEST(SampleTarget, NoisySamplesAskForMoreUntilACap) {
   EXPECT_EQ(decide_sampling(target, std::vector<double>{}, 0).more_samples, 10u);
 }
 
+TEST(SampleTarget, AGrowingMeasurementEndsAtTheTarget) {
+  // Measuring as a runner would: take what the rule asks for, one simulated 1 ms iteration each
+  // (5 % half-normal jitter), until it says stop.
+  const SampleTarget target{.min_time_s = 0.05, .min_samples = 10, .ci_half_width_fraction = 0.01};
+  std::mt19937_64 generator(8);
+  std::normal_distribution<double> jitter(0.0, 0.05);
+  std::vector<double> samples_s;
+  double elapsed_s = 0;
+  int rounds = 0;
+  for (SampleDecision decision = decide_sampling(target, samples_s, elapsed_s); !decision.done();
+       decision = decide_sampling(target, samples_s, elapsed_s)) {
+    ++rounds;
+    for (std::size_t i = 0; i < decision.more_samples; ++i) {
+      samples_s.push_back(1e-3 * (1 + std::fabs(jitter(generator))));
+      elapsed_s += samples_s.back();
+    }
+    ASSERT_LT(rounds, 20) << "the rule keeps asking for more";
+  }
+  const SampleDecision final_decision = decide_sampling(target, samples_s, elapsed_s);
+  EXPECT_EQ(final_decision.reason, StopReason::TargetReached);
+  EXPECT_LE(final_decision.ci_half_width_fraction, 0.01);
+  EXPECT_GE(elapsed_s, 0.05);
+  EXPECT_LE(rounds, 6);
+}
+
 }  // namespace
 }  // namespace commtune::tuner
