@@ -109,6 +109,8 @@ TEST(Compare, DetectsATenPercentShift) {
   EXPECT_GT(comparison.relative_difference_ci.low, 0.0);
   EXPECT_LT(comparison.test.p_value, 0.001);
   EXPECT_EQ(compare(slower, a).verdict, Verdict::Faster);
+  EXPECT_FALSE(comparison.few_samples);
+  EXPECT_TRUE(compare(std::vector<double>(a.begin(), a.begin() + 8), slower).few_samples);
   // The bootstrap is seeded: the same inputs give the same interval.
   EXPECT_DOUBLE_EQ(compare(a, slower).relative_difference_ci.low, comparison.relative_difference_ci.low);
 }

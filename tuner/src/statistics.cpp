@@ -219,6 +219,7 @@ Comparison compare(std::span<const double> a, std::span<const double> b, const C
   result.relative_difference = median(b) / median_a - 1;
   result.relative_difference_ci = bootstrap_relative_difference(a, b, options);
   result.test = mann_whitney_u(a, b);
+  result.few_samples = std::min(a.size(), b.size()) < Comparison::kFewSamples;
   const Interval& ci = result.relative_difference_ci;
   if (result.test.p_value >= options.alpha) {
     result.reason = fmt::format("Mann-Whitney p = {:.3g} >= alpha {}", result.test.p_value, options.alpha);

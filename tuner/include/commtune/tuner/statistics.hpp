@@ -84,6 +84,10 @@ struct Comparison {
   Interval relative_difference_ci;  // 95 % percentile bootstrap
   MannWhitneyResult test;
   std::string reason;
+  // Fewer than kFewSamples values on either side: the test has little power (google/benchmark's
+  // compare tool warns below 9 repetitions). The verdict stands; a report should say so.
+  bool few_samples = false;
+  static constexpr std::size_t kFewSamples = 9;
 };
 Comparison compare(std::span<const double> a, std::span<const double> b, const CompareOptions& options = {});
 
