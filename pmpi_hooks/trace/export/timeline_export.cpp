@@ -225,12 +225,26 @@ std::uint64_t Timeline::events_in(const TimeWindow& window) const {
 // The busiest window whose events fit: the shortest span holding a budget of calls, the budget
 // shrunk until the arrows between those calls fit too.
 void Timeline::choose_window(TimelineResult& result) {
+  // Every location's calls are sorted already: merging the runs pairwise (log2 of the number of
+  // threads passes) sorts tens of millions of start times several times faster than a sort.
   std::vector<std::uint64_t> starts;
   starts.reserve(total_calls_);
+  std::vector<std::size_t> runs = {0};
   for (const Location& location : trace_.locations) {
     for (const Call& call : location.calls) starts.push_back(call.start_ns);
+    runs.push_back(starts.size());
   }
-  std::sort(starts.begin(), starts.end());
+  while (runs.size() > 2) {
+    std::vector<std::size_t> merged = {0};
+    for (std::size_t r = 0; r + 1 < runs.size(); r += 2) {
+      const std::size_t last = r + 2 < runs.size() ? runs[r + 2] : runs[r + 1];
+      std::inplace_merge(starts.begin() + std::ptrdiff_t(runs[r]), starts.begin() + std::ptrdiff_t(runs[r + 1]),
+                         starts.begin() + std::ptrdiff_t(last));
+      merged.push_back(last);
+    }
+    runs = std::move(merged);
+  }
+  if (!std::is_sorted(starts.begin(), starts.end())) std::sort(starts.begin(), starts.end());  // unsorted input
   const std::uint64_t fixed = track_events();
   const std::uint64_t room = options_.max_events > fixed ? options_.max_events - fixed : 1;
   const std::uint64_t all = total_calls_ + 2 * matched_.messages.size();
