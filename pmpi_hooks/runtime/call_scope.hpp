@@ -1,7 +1,8 @@
 // The fast path every wrapper runs: a re-entry guard and a recording check (one predictable
 // branch), two clock reads, a lookup of the call site in this thread's own table (a hash of the
 // return address: a hit costs a few ns) and additions to its counters. No lock, no system call;
-// memory is allocated only when a thread or a call site is first seen.
+// memory is allocated only when a thread or a call site is first seen. With COMMTUNE_PAPI, two
+// counter reads (counters.hpp) behind one more predictable branch.
 #pragma once
 
 #include <atomic>

@@ -488,6 +488,79 @@ TEST_F(Merge, CategoryFromTheDumpOrFromTheName) {
   EXPECT_EQ(category_of_function("MPI_Reduce_local"), "other");
 }
 
+// COMMTUNE_PAPI and payload samples: ranks that counted different events (one with a PMU, one
+// with stand-ins) merge by event name; compressibility sums samples and converts each rank's ticks.
+std::vector<std::string> measured_dumps() {
+  std::vector<std::string> dumps;
+  const json counters[] = {
+      json{{"requested", {"PAPI_TOT_CYC"}}, {"measured", {"PAPI_TOT_CYC"}}, {"notes", json::array()}, {"fallback", 0}},
+      json{{"requested", {"PAPI_TOT_CYC"}},
+           {"measured", {"commtune::TASK-CLOCK", "commtune::PAGE-FAULTS"}},
+           {"notes", {"PAPI_TOT_CYC cannot be counted here: no PMU"}},
+           {"fallback", 1}}};
+  const json values[] = {json::array({500}), json::array({7000, 3})};
+  const json payloads[] = {json::array({1, 32768, 4096, 2048, 1000000, 2000000}),
+                           json::array({1, 32768, 32768, 32768, 1000, 2000})};
+  for (int rank = 0; rank < 2; ++rank) {
+    json dump = json::parse(small_dump(rank, 2, 1.0, 1 - rank, 10));
+    dump["sites"][0]["frames"] = json::array({json::array({0, 4096})});
+    dump["sites"][0]["counters"] = values[rank];
+    dump["sites"][0]["payload"] = payloads[rank];
+    dump["counters"] = counters[rank];
+    dump["payload_sampling"] = json::array({128, 65536, 32768});
+    dumps.push_back(dump.dump());
+  }
+  return dumps;
+}
+
+TEST_F(Merge, CountersMergeByEventName) {
+  const Result result = report(measured_dumps());
+  ASSERT_TRUE(result.ok) << result.error;
+  const json& counters = profile_["counters"];
+  EXPECT_EQ(counters["requested"], json({"PAPI_TOT_CYC"}));
+  EXPECT_EQ(counters["measured"], json({"PAPI_TOT_CYC", "commtune::TASK-CLOCK", "commtune::PAGE-FAULTS"}));
+  EXPECT_EQ(counters["fallback"], true);
+  EXPECT_EQ(counters["notes"], json({"PAPI_TOT_CYC cannot be counted here: no PMU"}));
+  EXPECT_EQ(counters["totals"],
+            json({{"PAPI_TOT_CYC", 500}, {"commtune::TASK-CLOCK", 7000}, {"commtune::PAGE-FAULTS", 3}}));
+  EXPECT_EQ(counters["per_rank"][1]["values"]["commtune::TASK-CLOCK"], 7000);
+  EXPECT_EQ(counters["per_rank"][1]["values"]["PAPI_TOT_CYC"], 0);
+  const json& barrier = site("MPI_Barrier");
+  EXPECT_EQ(barrier["counters"]["PAPI_TOT_CYC"], 500);
+  EXPECT_EQ(barrier["counters"]["commtune::PAGE-FAULTS"], 3);
+  EXPECT_NE(summary_.find("software events stand in: fallback"), std::string::npos) << summary_;
+}
+
+TEST_F(Merge, CompressibilitySumsSamplesAndConvertsTicks) {
+  const Result result = report(measured_dumps());
+  ASSERT_TRUE(result.ok) << result.error;
+  const json& c = site("MPI_Barrier")["compressibility"];
+  EXPECT_EQ(c["samples"], 2);
+  EXPECT_EQ(c["sampled_bytes"], 65536);
+  EXPECT_EQ(c["lz4_bytes"], 36864);
+  EXPECT_EQ(c["zstd1_bytes"], 34816);
+  EXPECT_DOUBLE_EQ(c["lz4_ratio"].get<double>(), 65536.0 / 36864.0);
+  EXPECT_DOUBLE_EQ(c["zstd1_ratio"].get<double>(), 65536.0 / 34816.0);
+  EXPECT_NEAR(c["lz4_mb_per_s"].get<double>(), 65536.0 / 0.001001 / 1e6, 1e-6);
+  EXPECT_NEAR(c["zstd1_mb_per_s"].get<double>(), 65536.0 / 0.002002 / 1e6, 1e-6);
+  EXPECT_EQ(profile_["compressibility"]["sample_every"], 128);
+  EXPECT_EQ(profile_["compressibility"]["sample_bytes"], 32768);
+  EXPECT_NE(summary_.find("Compressibility of send payloads"), std::string::npos);
+}
+
+TEST_F(Partial, CounterValuesMustMatchTheMeasuredEvents) {
+  std::vector<std::string> dumps = measured_dumps();
+  json bad = json::parse(dumps[1]);
+  bad["sites"][0]["counters"] = json::array({7000});  // two events measured, one value
+  dumps[1] = bad.dump();
+  const Result result = report(dumps);
+  ASSERT_TRUE(result.ok) << result.error;
+  ASSERT_EQ(profile_["dump_errors"].size(), 1u);
+  EXPECT_NE(profile_["dump_errors"][0].get<std::string>().find("sites[0].counters\": 1 values, expected 2"),
+            std::string::npos)
+      << profile_["dump_errors"][0];
+}
+
 TEST_F(Partial, MissingRank) {
   const Result result = report({kRank0, kRank2});
   ASSERT_TRUE(result.ok) << result.error;
