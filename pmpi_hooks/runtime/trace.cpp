@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,8 +43,8 @@ struct ThreadTrace {
   std::uint64_t opened_ticks = 0;    // when the block began filling (flush interval)
   std::uint64_t sequence = 0;
   std::uint64_t previous_request = 0;
-  std::atomic<bool> busy{false};  // a block write is under way (owner or signal path)
-  bool closed = false;            // no more writes (error, exit); records are dropped
+  std::atomic<bool> busy{false};    // a block write is under way (owner or signal path)
+  std::atomic<bool> closed{false};  // no more writes (error, exit); records are dropped
   std::uint32_t functions = 0;
   std::uint32_t sites = 0;
   std::uint16_t function_index[kFunctionCount] = {};  // index + 1 in this file, 0: not defined yet
@@ -157,7 +158,8 @@ void flush(ThreadTrace& log) noexcept {
 std::uint8_t* reserve(ThreadTrace& log, std::size_t bytes) noexcept {
   if (log.closed || bytes > log.capacity - sizeof(fmt::BlockHeader)) return nullptr;
   if (log.used + bytes > log.capacity) flush(log);
-  return log.closed ? nullptr : log.buffer + log.used;
+  // Still full when the exit path holds the buffer (it then closes the log).
+  return log.closed || log.used + bytes > log.capacity ? nullptr : log.buffer + log.used;
 }
 
 void commit(ThreadTrace& log, std::uint8_t* end) noexcept {
@@ -497,12 +499,39 @@ std::uint64_t ticks_after(std::uint64_t origin_ticks, double seconds, double tic
   return ticks >= 1.8e19 ? ~std::uint64_t(0) : std::uint64_t(std::max(0.0, ticks));
 }
 
+// A clock reading and CLOCK_MONOTONIC at the same moment: the reading of a few whose two tick
+// reads around clock_gettime lie closest together (no preemption between them).
+struct ClockPair {
+  std::uint64_t ticks = 0;
+  std::uint64_t ns = 0;
+};
+
+ClockPair tight_pair() noexcept {
+  ClockPair best;
+  std::uint64_t best_gap = ~std::uint64_t(0);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint64_t before = clock::now(), ns = clock::monotonic_ns(), after = clock::now();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best = {before + (after - before) / 2, ns};
+    }
+  }
+  return best;
+}
+
+// The window and the flush interval in ticks. The tick rate comes from two tight pairs 20 ms
+// apart (a few parts per million), not from the clock's calibration since MPI_Init, which is only
+// milliseconds old here and off by up to 10% on a loaded machine.
 void set_window(const Options& options, std::uint64_t init_entry_ns) noexcept {
-  const double ticks_per_second = 1.0 / clock::seconds_per_tick();
-  const std::uint64_t now_ticks = clock::now(), now_ns = clock::monotonic_ns();
-  // MPI_Init's entry on the tick clock: now, less the nanoseconds since, in ticks.
-  const double since_init_s = double(now_ns - init_entry_ns) * 1e-9;
-  const double init_ticks = double(now_ticks) - since_init_s * ticks_per_second;
+  const ClockPair first = tight_pair();
+  const timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, nullptr);
+  const ClockPair second = tight_pair();
+  const double ticks_per_second = second.ns > first.ns && second.ticks > first.ticks
+                                      ? double(second.ticks - first.ticks) * 1e9 / double(second.ns - first.ns)
+                                      : 1.0 / clock::seconds_per_tick();
+  // MPI_Init's entry on the tick clock.
+  const double init_ticks = double(second.ticks) - double(second.ns - init_entry_ns) * 1e-9 * ticks_per_second;
   const std::uint64_t origin = init_ticks > 0 ? std::uint64_t(init_ticks) : 0;
   g().window_start_ticks =
       options.window_start_s > 0 ? ticks_after(origin, options.window_start_s, ticks_per_second) : 0;
@@ -603,6 +632,7 @@ bool start(const Options& options, MPI_Comm comm, const char* run_directory, int
   s.rank = rank;
   s.size = size;
   s.directory = std::string(run_directory) + "/trace";
+  s.no_log.closed = true;
   const bool have_directory = *run_directory && (::mkdir(s.directory.c_str(), 0755) == 0 || errno == EEXIST);
   s.block_bytes = std::clamp<std::size_t>(options.budget_bytes / 8, kMinBlockBytes, kMaxBlockBytes);
   s.budget_left.store(options.budget_bytes, std::memory_order_relaxed);
