@@ -31,7 +31,7 @@ inline constexpr std::array<Setting, 10> kSettings = {{
      "Trace mode: all, or the function groups to log, comma-separated: p2p, collective, rma, io, completion, "
      "lifecycle, other"},
     {"COMMTUNE_TRACE_WINDOW", "--trace-window", "", "",
-     "Trace mode: log only calls that start within START:END seconds after MPI_Init (either may be empty)"},
+     "Trace mode: log only calls that start within START:END seconds after rank 0's MPI_Init (either may be empty)"},
     {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
      "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
      "or clock_gettime(CLOCK_MONOTONIC)"},
