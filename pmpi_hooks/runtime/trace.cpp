@@ -541,7 +541,7 @@ void set_window(const Options& options, std::uint64_t origin_ns) noexcept {
       options.window_start_s > 0 ? ticks_after(origin, options.window_start_s, ticks_per_second) : 0;
   g().window_end_ticks =
       options.window_end_s >= 0 ? ticks_after(origin, options.window_end_s, ticks_per_second) : ~std::uint64_t(0);
-  g().window_start_ns = ticks_after(origin_ns, std::max(0.0, options.window_start_s), 1e9);
+  g().window_start_ns = options.window_start_s > 0 ? ticks_after(origin_ns, options.window_start_s, 1e9) : 0;
   g().window_end_ns = options.window_end_s >= 0 ? ticks_after(origin_ns, options.window_end_s, 1e9) : ~std::uint64_t(0);
   g().flush_ticks = ticks_after(0, options.flush_seconds, ticks_per_second);
 }
