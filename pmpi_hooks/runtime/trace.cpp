@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,8 +43,8 @@ struct ThreadTrace {
   std::uint64_t opened_ticks = 0;    // when the block began filling (flush interval)
   std::uint64_t sequence = 0;
   std::uint64_t previous_request = 0;
-  std::atomic<bool> busy{false};  // a block write is under way (owner or signal path)
-  bool closed = false;            // no more writes (error, exit); records are dropped
+  std::atomic<bool> busy{false};    // a block write is under way (owner or signal path)
+  std::atomic<bool> closed{false};  // no more writes (error, exit); records are dropped
   std::uint32_t functions = 0;
   std::uint32_t sites = 0;
   std::uint16_t function_index[kFunctionCount] = {};  // index + 1 in this file, 0: not defined yet
@@ -157,7 +158,8 @@ void flush(ThreadTrace& log) noexcept {
 std::uint8_t* reserve(ThreadTrace& log, std::size_t bytes) noexcept {
   if (log.closed || bytes > log.capacity - sizeof(fmt::BlockHeader)) return nullptr;
   if (log.used + bytes > log.capacity) flush(log);
-  return log.closed ? nullptr : log.buffer + log.used;
+  // Still full when the exit path holds the buffer (it then closes the log).
+  return log.closed || log.used + bytes > log.capacity ? nullptr : log.buffer + log.used;
 }
 
 void commit(ThreadTrace& log, std::uint8_t* end) noexcept {
@@ -430,17 +432,19 @@ void record_ns(ThreadTrace& log, FunctionId id, std::uint64_t start_ns, std::uin
 struct Offset {
   std::int64_t offset_ns = 0;  // this rank's CLOCK_MONOTONIC minus rank 0's
   std::uint64_t round_trip_ns = 0;
+  std::uint64_t origin_ns = 0;  // rank 0's `origin_ns` argument, on this rank's clock
 };
 
 // Rank 0 ping-pongs with every rank in turn; the fastest round trip of a few gives the offset
 // (the remote reading is taken at the midpoint of the fastest exchange).
-Offset measure_offset(MPI_Comm comm, int rank, int size) noexcept {
+Offset measure_offset(MPI_Comm comm, int rank, int size, std::uint64_t origin_ns) noexcept {
   constexpr int kRounds = 16;
   constexpr int kTag = 7301;
   Offset mine;
+  mine.origin_ns = origin_ns;
   if (rank == 0) {
     for (int peer = 1; peer < size; ++peer) {
-      std::int64_t best[2] = {0, INT64_MAX};
+      std::int64_t best[3] = {0, INT64_MAX, std::int64_t(origin_ns)};
       for (int round = 0; round < kRounds; ++round) {
         std::uint64_t sent = clock::monotonic_ns(), remote = 0;
         PMPI_Send(&sent, 1, MPI_UINT64_T, peer, kTag, comm);
@@ -450,7 +454,7 @@ Offset measure_offset(MPI_Comm comm, int rank, int size) noexcept {
         if (round_trip < best[1]) best[0] = std::int64_t(remote) - std::int64_t(sent + (back - sent) / 2);
         best[1] = std::min(best[1], round_trip);
       }
-      PMPI_Send(best, 2, MPI_INT64_T, peer, kTag, comm);
+      PMPI_Send(best, 3, MPI_INT64_T, peer, kTag, comm);
     }
   } else {
     for (int round = 0; round < kRounds; ++round) {
@@ -459,10 +463,11 @@ Offset measure_offset(MPI_Comm comm, int rank, int size) noexcept {
       value = clock::monotonic_ns();
       PMPI_Send(&value, 1, MPI_UINT64_T, 0, kTag, comm);
     }
-    std::int64_t result[2] = {};
-    PMPI_Recv(result, 2, MPI_INT64_T, 0, kTag, comm, MPI_STATUS_IGNORE);
+    std::int64_t result[3] = {};
+    PMPI_Recv(result, 3, MPI_INT64_T, 0, kTag, comm, MPI_STATUS_IGNORE);
     mine.offset_ns = result[0];
     mine.round_trip_ns = std::uint64_t(result[1]);
+    mine.origin_ns = std::uint64_t(result[2] + result[0]);
   }
   return mine;
 }
@@ -497,20 +502,47 @@ std::uint64_t ticks_after(std::uint64_t origin_ticks, double seconds, double tic
   return ticks >= 1.8e19 ? ~std::uint64_t(0) : std::uint64_t(std::max(0.0, ticks));
 }
 
-void set_window(const Options& options, std::uint64_t init_entry_ns) noexcept {
-  const double ticks_per_second = 1.0 / clock::seconds_per_tick();
-  const std::uint64_t now_ticks = clock::now(), now_ns = clock::monotonic_ns();
-  // MPI_Init's entry on the tick clock: now, less the nanoseconds since, in ticks.
-  const double since_init_s = double(now_ns - init_entry_ns) * 1e-9;
-  const double init_ticks = double(now_ticks) - since_init_s * ticks_per_second;
+// A clock reading and CLOCK_MONOTONIC at the same moment: the reading of a few whose two tick
+// reads around clock_gettime lie closest together (no preemption between them).
+struct ClockPair {
+  std::uint64_t ticks = 0;
+  std::uint64_t ns = 0;
+};
+
+ClockPair tight_pair() noexcept {
+  ClockPair best;
+  std::uint64_t best_gap = ~std::uint64_t(0);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint64_t before = clock::now(), ns = clock::monotonic_ns(), after = clock::now();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best = {before + (after - before) / 2, ns};
+    }
+  }
+  return best;
+}
+
+// The window and the flush interval in ticks. The tick rate comes from two tight pairs 20 ms
+// apart (a few parts per million), not from the clock's calibration since MPI_Init, which is only
+// milliseconds old here and off by up to 10% on a loaded machine.
+void set_window(const Options& options, std::uint64_t origin_ns) noexcept {
+  const ClockPair first = tight_pair();
+  const timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, nullptr);
+  const ClockPair second = tight_pair();
+  const double ticks_per_second = second.ns > first.ns && second.ticks > first.ticks
+                                      ? double(second.ticks - first.ticks) * 1e9 / double(second.ns - first.ns)
+                                      : 1.0 / clock::seconds_per_tick();
+  // The origin on the tick clock.
+  const double init_ticks =
+      (double(second.ticks) - double(std::int64_t(second.ns - origin_ns)) * 1e-9 * ticks_per_second);
   const std::uint64_t origin = init_ticks > 0 ? std::uint64_t(init_ticks) : 0;
   g().window_start_ticks =
       options.window_start_s > 0 ? ticks_after(origin, options.window_start_s, ticks_per_second) : 0;
   g().window_end_ticks =
       options.window_end_s >= 0 ? ticks_after(origin, options.window_end_s, ticks_per_second) : ~std::uint64_t(0);
-  g().window_start_ns = ticks_after(init_entry_ns, std::max(0.0, options.window_start_s), 1e9);
-  g().window_end_ns =
-      options.window_end_s >= 0 ? ticks_after(init_entry_ns, options.window_end_s, 1e9) : ~std::uint64_t(0);
+  g().window_start_ns = options.window_start_s > 0 ? ticks_after(origin_ns, options.window_start_s, 1e9) : 0;
+  g().window_end_ns = options.window_end_s >= 0 ? ticks_after(origin_ns, options.window_end_s, 1e9) : ~std::uint64_t(0);
   g().flush_ticks = ticks_after(0, options.flush_seconds, ticks_per_second);
 }
 
@@ -603,6 +635,7 @@ bool start(const Options& options, MPI_Comm comm, const char* run_directory, int
   s.rank = rank;
   s.size = size;
   s.directory = std::string(run_directory) + "/trace";
+  s.no_log.closed = true;
   const bool have_directory = *run_directory && (::mkdir(s.directory.c_str(), 0755) == 0 || errno == EEXIST);
   s.block_bytes = std::clamp<std::size_t>(options.budget_bytes / 8, kMinBlockBytes, kMaxBlockBytes);
   s.budget_left.store(options.budget_bytes, std::memory_order_relaxed);
@@ -610,12 +643,13 @@ bool start(const Options& options, MPI_Comm comm, const char* run_directory, int
   PMPI_Comm_group(MPI_COMM_WORLD, &s.world_group);
   register_comm(MPI_COMM_WORLD, "MPI_COMM_WORLD", fmt::CommOrigin::World);
   register_comm(MPI_COMM_SELF, "MPI_COMM_SELF", fmt::CommOrigin::Self);
-  const Offset offset = measure_offset(comm, rank, size);  // collective: before any early return
+  // Collective, before any early return; the window counts from rank 0's MPI_Init entry.
+  const Offset offset = measure_offset(comm, rank, size, init_entry_ns);
   if (!have_directory) {
     std::fprintf(stderr, "commtune: warning: cannot create %s: no trace is written\n", s.directory.c_str());
     return false;
   }
-  set_window(options, init_entry_ns);
+  set_window(options, offset.origin_ns);
   ThreadTrace& log = *register_thread();  // thread 0: the one that called MPI_Init
   if (log.closed) return false;
   record_run_info(log, host, program, command, init_entry_ns, init_unix_ns);
@@ -639,7 +673,7 @@ void finish(MPI_Comm comm, std::uint64_t finalize_entry_ns, const void* caller) 
   const bool was_tracing = g_tracing.exchange(false);
   // Everything so far is written before the last collective step, which a dead peer can block.
   if (was_tracing) for_each_log([](ThreadTrace& log) { flush(log); });
-  const Offset offset = measure_offset(comm, g().rank, g().size);  // collective: every rank takes part
+  const Offset offset = measure_offset(comm, g().rank, g().size, 0);  // collective: every rank takes part
   if (!was_tracing) return;
   ThreadTrace& own = this_thread();
   if (!own.closed) {

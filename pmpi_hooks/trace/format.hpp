@@ -24,10 +24,11 @@
 //               (each a signed delta from the previous one)
 //   Clock       phase (0 start, 1 end), local CLOCK_MONOTONIC ns, offset ns (signed: this rank's
 //               clock minus rank 0's), round trip ns
-//   CallNs      as Call but start is absolute CLOCK_MONOTONIC ns and duration ns (MPI_Init,
-//               whose entry precedes the clock's start)
+//   CallNs      the CallField mask byte, then as Call but with start as absolute CLOCK_MONOTONIC
+//               ns and duration in ns (MPI_Init, whose entry precedes the clock's start, and
+//               MPI_Finalize); it does not move the reference of the next Call's start
 //   RunInfo     host, program, command, MPI_Init entry as CLOCK_MONOTONIC ns and CLOCK_REALTIME ns
-//   Dropped     events lost (no buffer within the budget), count
+//   Dropped     count of calls not logged (threads that found no buffer within the budget)
 //   End         written last at MPI_Finalize: the file is complete
 #pragma once
 

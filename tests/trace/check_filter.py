@@ -2,13 +2,14 @@
 """tests/trace filters. `collective`: known.c traced with COMMTUNE_TRACE_FUNCTIONS=collective
 holds its collectives (7 MPI_Allreduce, 3 MPI_Bcast per rank) and nothing else. `window START END`:
 window.c traced with COMMTUNE_TRACE_WINDOW=START:END holds calls, none starting outside the window
-(seconds after rank 0's MPI_Init; 50 ms of slack for the ranks' different MPI_Init times)."""
+(seconds after rank 0's MPI_Init entry, which every rank learns with its clock offset; 20 ms of
+slack for the clock offset and rate)."""
 
 from __future__ import annotations
 
 from trace_common import Problems, arguments, decoded
 
-SLACK_NS = 50_000_000
+SLACK_NS = 20_000_000
 
 
 def main() -> int:

@@ -113,9 +113,10 @@ inline constexpr std::array kSettings = std::to_array<Setting>({
        return "";
      }},
     {"COMMTUNE_TRACE_WINDOW", "--trace-window", "", "",
-     "Trace mode: log only calls that start within START:END seconds after MPI_Init (either may be empty)",
+     "Trace mode: log only calls that start within START:END seconds after rank 0's MPI_Init (either may be empty)",
      [](Settings& s, std::string_view value) -> std::string_view {
-       return setting_values::window(value, s) ? "" : "START:END seconds after MPI_Init (END > START, either may be empty)";
+       return setting_values::window(value, s) ? ""
+                                               : "START:END seconds after MPI_Init (END > START, either may be empty)";
      }},
     {"COMMTUNE_CLOCK", "--clock", "auto|tsc|monotonic", "auto",
      "Timer for MPI call durations: the calibrated time-stamp counter (auto where it is invariant) "
@@ -152,7 +153,8 @@ inline constexpr std::array kSettings = std::to_array<Setting>({
     {"COMMTUNE_COMPRESS_SAMPLE_BYTES", "--compress-sample-bytes", "", "32768",
      "Compressibility: bytes compressed per sample, 16 equal pieces spread over the buffer (1024..16777216)",
      [](Settings& s, std::string_view value) -> std::string_view {
-       return setting_values::integer(value, 1024, 16u << 20, s.compress_sample_bytes) ? "" : "an integer in 1024..16777216";
+       return setting_values::integer(value, 1024, 16u << 20, s.compress_sample_bytes) ? ""
+                                                                                       : "an integer in 1024..16777216";
      }},
     {"COMMTUNE_QUIET", "--quiet", "0|1", "0", "Print only warnings on stderr (no summary line)",
      [](Settings& s, std::string_view value) -> std::string_view {
