@@ -15,7 +15,7 @@ The ways (each a complete run, output discarded):
   run             commtune run --quiet -- <launcher> -np N command
   run-off         commtune run --quiet --mode off -- ...
   cli-version     commtune --version (the CLI's own start)
-  report          commtune report DIR on the records of the last run (the merge alone)
+  report          commtune report DIR on preload-saved's records (the merge alone)
 --compare BUILD adds `run-compare`: `run` with another build's commtune (e.g. the one before a
 change); --ways plain,run,run-compare times only those.
 """
@@ -65,7 +65,8 @@ def main():
         "run-off": ([commtune, "run", "--quiet", "--mode", "off", "-o", str(work / "off"), "--"] + launch + command,
                     {}),
         "cli-version": ([commtune, "--version"], {}),
-        "report": ([commtune, "report", str(work / "run")], {}),
+        # preload-saved's records, which nothing else merges (commtune run removes the ones it merged).
+        "report": ([commtune, "report", "--quiet", str(work / "preload-commtune-profile")], {}),
     }
     if options.compare:
         other = str(pathlib.Path(options.compare).resolve() / "bin" / "commtune")
@@ -86,6 +87,9 @@ def main():
                            stderr=subprocess.DEVNULL)
             times[name].append(time.monotonic() - start)
             cpu[name].append(children_cpu_s() - start_cpu)
+        # Each round as it ends, so that an interrupted measurement is not lost.
+        print("round: " + ", ".join(f"{name} {1000 * values[-1]:.0f} ms" for name, values in times.items()),
+              file=sys.stderr, flush=True)
     plain, plain_cpu = statistics.median(times["plain"]), statistics.median(cpu["plain"])
     ratios = {name: statistics.median(t / p for t, p in zip(values, times["plain"])) for name, values in times.items()}
     print(f"command: {' '.join(command)}; {options.rounds} rounds, {options.ranks} ranks")
