@@ -340,9 +340,13 @@ class FileDecoder {
 };
 
 std::vector<std::uint8_t> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("cannot read " + path.string());
-  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes(std::size_t(std::max<std::streamoff>(0, in.tellg())));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
+  bytes.resize(std::size_t(std::max<std::streamsize>(0, in.gcount())));
+  return bytes;
 }
 
 struct LocalLocation {
@@ -359,6 +363,11 @@ LocalLocation read_file(const fs::path& path, Builder& builder) {
   if (data.size() < sizeof(fmt::FileHeader) || !scanned.problem.empty()) local.location.complete = false;
   FileDecoder decoder(builder, local.location.rank, converter(scanned));
   Decoded decoded;
+  std::size_t events = 0;
+  for (const Block& block : scanned.blocks) events += block.header.events;
+  decoded.calls.reserve(events);
+  decoded.start_ns.reserve(events);
+  decoded.end_ns.reserve(events);
   std::string problem = scanned.problem;
   for (const Block& block : scanned.blocks) {
     if (!decoder.block(block, decoded)) {
@@ -464,15 +473,18 @@ Trace read_trace(const fs::path& run_dir, const ReadOptions& options) {
       call.end_ns = std::max(call.start_ns, common(local.end_ns[i]));
       for (Completion& done : call.completions) done.time_ns = call.end_ns;
     }
-    std::stable_sort(local.location.calls.begin(), local.location.calls.end(),
-                     [](const Call& a, const Call& b) { return a.start_ns < b.start_ns; });
+    // A thread's calls follow one another, so they are in order unless the clock conversion
+    // rounded two neighbours the wrong way round.
+    const auto by_start = [](const Call& a, const Call& b) { return a.start_ns < b.start_ns; };
+    auto& calls = local.location.calls;
+    if (!std::is_sorted(calls.begin(), calls.end(), by_start)) std::stable_sort(calls.begin(), calls.end(), by_start);
     trace.locations.push_back(std::move(local.location));
   }
   std::stable_sort(trace.locations.begin(), trace.locations.end(), [](const Location& a, const Location& b) {
     return std::tie(a.rank, a.thread) < std::tie(b.rank, b.thread);
   });
   if (options.resolve_sites) resolve_sites(trace);
-  return trace;
+  return std::move(trace);  // a member of the builder: returned by copy otherwise
 }
 
 }  // namespace commtune::trace
