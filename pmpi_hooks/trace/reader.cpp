@@ -352,6 +352,9 @@ std::vector<std::uint8_t> read_bytes(const fs::path& path) {
 struct LocalLocation {
   Location location;
   std::vector<double> start_ns, end_ns;
+  TickConverter convert;         // how start_ns and end_ns were made from the file's ticks
+  bool tsc = false;              // ... which were time-stamp counter ticks
+  std::uint64_t span_ticks = 0;  // from the file's first to its last clock pair
 };
 
 LocalLocation read_file(const fs::path& path, Builder& builder) {
@@ -361,7 +364,12 @@ LocalLocation read_file(const fs::path& path, Builder& builder) {
   local.location.rank = int(scanned.header.rank);
   local.location.thread = int(scanned.header.thread);
   if (data.size() < sizeof(fmt::FileHeader) || !scanned.problem.empty()) local.location.complete = false;
-  FileDecoder decoder(builder, local.location.rank, converter(scanned));
+  local.convert = converter(scanned);
+  local.tsc = scanned.header.clock_source == std::uint32_t(fmt::ClockSource::Tsc);
+  if (!scanned.blocks.empty() && scanned.blocks.back().header.close_ticks > local.convert.ticks0) {
+    local.span_ticks = scanned.blocks.back().header.close_ticks - local.convert.ticks0;
+  }
+  FileDecoder decoder(builder, local.location.rank, local.convert);
   Decoded decoded;
   std::size_t events = 0;
   for (const Block& block : scanned.blocks) events += block.header.events;
@@ -409,6 +417,36 @@ ClockAlignment alignment(int rank, const RankInfo& info, double epoch_ns) {
   return clock;
 }
 
+// The ranks and threads of one host read one time-stamp counter, but each file converts its ticks
+// with the clock pairs it read itself, a few ns to a few us apart from the other files' (reading
+// the counter and then CLOCK_MONOTONIC is not one instant): enough to put a receive before its
+// send. Converting every TSC file of a host with one mapping (the file with the longest span:
+// the best rate) keeps the counter's own order between them.
+void share_host_tick_mapping(std::vector<LocalLocation>& locals, const std::map<int, RankInfo>& ranks) {
+  std::map<std::string, const LocalLocation*> reference;  // host -> file whose mapping all use
+  auto host_of = [&ranks](const LocalLocation& local) {
+    const auto found = ranks.find(local.location.rank);
+    return found == ranks.end() ? std::string() : found->second.host;
+  };
+  for (const LocalLocation& local : locals) {
+    if (!local.tsc) continue;
+    const LocalLocation*& best = reference[host_of(local)];
+    if (!best || local.span_ticks > best->span_ticks) best = &local;
+  }
+  for (LocalLocation& local : locals) {
+    if (!local.tsc) continue;
+    const TickConverter& host = reference[host_of(local)]->convert;
+    const TickConverter& own = local.convert;
+    if (&host == &own) continue;
+    // ns = own.ns0 + (t - own.ticks0) * own.rate  ->  host.ns0 + (t - host.ticks0) * host.rate
+    const double scale = host.ns_per_tick / own.ns_per_tick;
+    const double shift = double(host.ns0) + double(std::int64_t(own.ticks0 - host.ticks0)) * host.ns_per_tick;
+    for (std::vector<double>* times : {&local.start_ns, &local.end_ns}) {
+      for (double& ns : *times) ns = shift + (ns - double(own.ns0)) * scale;
+    }
+  }
+}
+
 void resolve_sites(Trace& trace) {
   std::vector<pmpi::callsites::ModuleOffset> items;
   for (const CallSite& site : trace.sites) items.push_back({site.module, site.offset});
@@ -443,6 +481,7 @@ Trace read_trace(const fs::path& run_dir, const ReadOptions& options) {
     locals.push_back(read_file(file, builder));
     builder.trace.ranks = std::max(builder.trace.ranks, locals.back().location.rank + 1);
   }
+  share_host_tick_mapping(locals, builder.ranks);
   Trace& trace = builder.trace;
   static const RankInfo kNoInfo;
   const RankInfo& first = builder.ranks.count(0)  ? builder.ranks[0]
