@@ -1,4 +1,4 @@
-// The "topology" kernel: a periodic 2-D halo exchange timed with each HaloExchange method. The
+// The "topology" kernel (declared in declaration.cpp): a periodic 2-D halo exchange timed with each HaloExchange method. The
 // baseline ("naive") computes neighbours from world ranks; the others let MPI know the
 // communication graph (and possibly renumber ranks) or route inter-node halos through node leaders.
 #include <fmt/format.h>
@@ -24,65 +24,6 @@ std::uint64_t halo_seed(int position, int direction) {
   return 0x70b0'0000ULL + static_cast<std::uint64_t>(position) * kDirections + static_cast<std::uint64_t>(direction);
 }
 
-KernelInfo make_info() {
-  KernelInfo info;
-  info.name = "topology";
-  info.technique =
-      "Topology-aware communication: Cartesian/graph communicators, neighbourhood collectives, node-aware exchange";
-  info.description =
-      "A periodic 2-D halo exchange (four neighbours, halo_bytes each) repeated per iteration. 'naive' posts "
-      "Isend/Irecv to neighbours computed from world ranks; 'cartesian' uses MPI_Cart_create (reorder as set) and "
-      "MPI_Cart_shift; 'dist_graph' declares the weighted neighbour graph with MPI_Dist_graph_create_adjacent and "
-      "exchanges with MPI_Neighbor_alltoallv; 'neighborhood' uses MPI_Neighbor_alltoall on the Cartesian "
-      "communicator; 'hierarchical' sends halos within a node directly and routes halos between nodes through one "
-      "leader per node (gather, one bundle per node pair, scatter). Nodes are the MPI_COMM_TYPE_SHARED split, or "
-      "groups of ranks_per_node consecutive ranks to simulate several nodes on one machine. The checksum covers "
-      "every halo received at every grid position; the notes say whether MPI actually reordered ranks.";
-  info.baseline_variant = "naive";
-  std::vector<ParamSpec> specs = {
-      {.name = "variant",
-       .type = ParamType::Choice,
-       .default_value = "naive",
-       .description = "Exchange method; naive is the baseline",
-       .choices = {"naive", "cartesian", "dist_graph", "neighborhood", "hierarchical"}},
-      {.name = "dims_x",
-       .type = ParamType::Integer,
-       .default_value = "0",
-       .unit = "ranks",
-       .description = "Grid extent in the first dimension; 0 lets MPI_Dims_create choose",
-       .min = 0,
-       .max = 1 << 20},
-      {.name = "dims_y",
-       .type = ParamType::Integer,
-       .default_value = "0",
-       .unit = "ranks",
-       .description = "Grid extent in the second dimension; 0 lets MPI_Dims_create choose",
-       .min = 0,
-       .max = 1 << 20},
-      {.name = "halo_bytes",
-       .type = ParamType::Bytes,
-       .default_value = "1K",
-       .unit = "bytes",
-       .description = "Bytes sent to each of the four neighbours per exchange",
-       .min = 0,
-       .max = 64.0 * 1024 * 1024,
-       .log_scale = true},
-      {.name = "reorder",
-       .type = ParamType::Boolean,
-       .default_value = "true",
-       .description = "Allow MPI to renumber ranks when creating the Cartesian or graph communicator"},
-      {.name = "ranks_per_node",
-       .type = ParamType::Integer,
-       .default_value = "0",
-       .unit = "ranks",
-       .description = "0: nodes are the real shared-memory split; N: simulate nodes of N consecutive ranks",
-       .min = 0,
-       .max = 1 << 20},
-  };
-  info.params = ParamSpace(std::move(specs));
-  return info;
-}
-
 std::string mpi_library_name() {
   char version[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int length = 0;
@@ -92,11 +33,9 @@ std::string mpi_library_name() {
   return text.substr(0, end);
 }
 
-class TopologyKernel final : public Kernel {
- public:
-  const KernelInfo& info() const override { return info_; }
+}  // namespace
 
-  KernelResult run(const ParamSet& params, const RunOptions& options, MPI_Comm comm) override {
+KernelResult run_topology(const ParamSet& params, const RunOptions& options, MPI_Comm comm) {
     HaloExchangeConfig config;
     config.method = *topology::parse_halo_method(params.choice("variant"));
     config.dims = {static_cast<int>(params.integer("dims_x")), static_cast<int>(params.integer("dims_y"))};
@@ -174,14 +113,6 @@ class TopologyKernel final : public Kernel {
       result.notes["delivery"] = "every halo block verified against its sender's pattern";
     }
     return result;
-  }
-
- private:
-  KernelInfo info_ = make_info();
-};
-
-}  // namespace
-
-void register_topology(KernelRegistry& registry) { registry.add(std::make_unique<TopologyKernel>()); }
+}
 
 }  // namespace commtune::kernels
