@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   commtune::cli::add_kernels_commands(app);
   commtune::cli::add_report_command(app);
   commtune::cli::add_results_command(app);
+  commtune::cli::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
