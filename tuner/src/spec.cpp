@@ -62,13 +62,14 @@ class Reader {
   }
 
   // `node` must be a map whose keys are all in `allowed`.
-  void check_map(const YAML::Node& node, const std::string& key, const std::vector<std::string>& allowed) const {
+  void check_map(const YAML::Node& node, const std::string& key, const std::vector<std::string>& allowed,
+                 const std::string& what = "key") const {
     if (!node.IsMap()) fail(node, key, fmt::format("expected a map with keys {}", join(allowed)));
     for (const auto& entry : node) {
       const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "";
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         fail(entry.first, child(key, name.empty() ? "?" : name),
-             fmt::format("unknown key '{}'; accepted: {}", name, join(allowed)));
+             fmt::format("unknown {} '{}'; accepted: {}", what, name, join(allowed)));
       }
     }
   }
@@ -300,8 +301,7 @@ void check_constraints(const Reader& reader, const kernels::ParamSpace& space, c
     for (std::size_t i = 0; i < dims[d].values.size(); ++i) {
       if (accepted[d][i]) continue;
       reader.fail(dims[d].nodes[i], Reader::child(key, dims[d].name),
-                  fmt::format("{}={} is rejected by a constraint in every configuration of this grid: {}; accepted: "
-                              "values that satisfy the constraints `commtune kernels` lists",
+                  fmt::format("{}={} is rejected by a constraint in every configuration of this grid: {}",
                               dims[d].name, dims[d].values[i], rejection[d][i]));
     }
   }
@@ -322,7 +322,7 @@ KernelSweep parse_kernel(const Reader& reader, const YAML::Node& node, const std
   if (const YAML::Node params = node["params"]) {
     std::vector<std::string> names;
     for (const ParamSpec& spec : space.specs()) names.push_back(spec.name);
-    reader.check_map(params, params_key, names);
+    reader.check_map(params, params_key, names, fmt::format("parameter of kernel {}", sweep.kernel));
     for (const auto& entry : params) {
       const ParamSpec& spec = *space.find(entry.first.Scalar());
       dims.push_back(parse_values(reader, space, spec, entry.second, Reader::child(params_key, spec.name)));
