@@ -152,6 +152,9 @@ TEST(SweepSpec, EachMalformedSpecGivesOneLocatedError) {
       {"kernels: [{kernel: overlap}]\nstrategy: {name: random}\n", 4, "strategy", "strategy random needs 'count'"},
       {"kernels: [{kernel: overlap}]\nstrategy: {name: successive_halving, min_iterations: 9, max_iterations: 3}\n", 4,
        "strategy", "1 <= min_iterations <= max_iterations"},
+      // round(1 x 1.2) = 1: the rungs would never reach max_iterations.
+      {"kernels: [{kernel: overlap}]\nstrategy: {name: successive_halving, eta: 1.2}\n", 4, "strategy",
+       "eta 1.2 does not raise 1 iterations"},
       {"kernels: [{kernel: batching, params: {message_bytes: {from: 1K, to: 64}}}]\n", 3,
        "kernels[0].params.message_bytes.to", "'to' must not be below 'from'"},
       {"kernels: [{kernel: batching, params: {message_count: {from: 1, to: 1000000, step: 1}}}]\n", 3,
@@ -178,6 +181,21 @@ TEST(SweepSpec, EachMalformedSpecGivesOneLocatedError) {
     EXPECT_NE(e.message().find(c.text), std::string::npos) << e.what();
     // One line: the CLI prints what() as the whole error.
     EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepSpec, Durations) {
+  auto seconds = [](const std::string& time) {
+    return parse_sweep_spec("schema: commtune.sweep/1\nkernels: [{kernel: overlap}]\nbudget: {time: " + time + "}\n",
+                            "d.yaml")
+        .budget.time->count();
+  };
+  EXPECT_EQ(seconds("90s"), 90);
+  EXPECT_EQ(seconds("10m"), 600);
+  EXPECT_EQ(seconds("0.5h"), 1800);
+  for (const std::string bad : {"5.m", "0s", "10", "m", "1.2.3s", "10 m", "-5s"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(seconds(bad), SpecError);
   }
 }
 

@@ -8,7 +8,8 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
-#include <regex>
+#include <cctype>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -142,11 +143,15 @@ class Reader {
   std::chrono::seconds duration(const YAML::Node& node, const std::string& key) const {
     const std::string expected = "a duration such as 90s, 10m or 1.5h (s, m or h; more than 0)";
     const std::string text = scalar(node, key, expected);
-    static const std::regex pattern(R"(([0-9]+(\.[0-9]+)?)\s*([smh]))");
-    std::smatch match;
-    if (!std::regex_match(text, match, pattern)) fail(node, key, fmt::format("'{}' is not {}", text, expected));
-    const double unit_s = match[3] == "s" ? 1 : match[3] == "m" ? 60 : 3600;
-    const double seconds = std::stod(match[1]) * unit_s;
+    // digits, optionally a fraction, then the unit: parsed by hand (std::regex recurses per character).
+    const std::size_t digits = text.find_first_not_of("0123456789.");
+    const bool well_formed = digits != std::string::npos && digits > 0 && digits + 1 == text.size() &&
+                             std::string("smh").find(text.back()) != std::string::npos &&
+                             std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.' &&
+                             text[digits - 1] != '.';
+    if (!well_formed) fail(node, key, fmt::format("'{}' is not {}", text, expected));
+    const double unit_s = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : 3600;
+    const double seconds = std::stod(text.substr(0, digits)) * unit_s;
     if (!(seconds >= 1) || seconds > 1e9) fail(node, key, fmt::format("'{}' is not {}", text, expected));
     return std::chrono::seconds(static_cast<long long>(std::llround(seconds)));
   }
@@ -368,14 +373,26 @@ Launcher parse_launcher(const Reader& reader, const YAML::Node& node, const std:
   return launcher;
 }
 
+// A non-empty word of lowercase letters, digits, `extra` characters and, with `upper`, uppercase
+// letters.
+bool only(const std::string& word, const std::string& extra, bool upper, bool digits) {
+  if (word.empty()) return false;
+  return std::all_of(word.begin(), word.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::islower(u) || (upper && std::isupper(u)) || (digits && std::isdigit(u)) ||
+           extra.find(c) != std::string::npos;
+  });
+}
+
 // name -> value maps of `mca` and `env`, keys checked against `pattern`.
 std::map<std::string, std::string> parse_settings(const Reader& reader, const YAML::Node& node, const std::string& key,
-                                                  const std::regex& pattern, const std::string& what) {
+                                                  const std::function<bool(const std::string&)>& pattern,
+                                                  const std::string& what) {
   if (!node.IsMap()) reader.fail(node, key, fmt::format("expected a map of {} to values", what));
   std::map<std::string, std::string> settings;
   for (const auto& entry : node) {
     const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "";
-    if (!std::regex_match(name, pattern)) {
+    if (!pattern(name)) {
       reader.fail(entry.first, Reader::child(key, name), fmt::format("'{}' is not accepted: expected {}", name, what));
     }
     settings[name] = reader.scalar(entry.second, Reader::child(key, name), "a value");
@@ -387,9 +404,11 @@ std::vector<Transport> parse_transports(const Reader& reader, const YAML::Node& 
   if (!node.IsSequence() || node.size() == 0) {
     reader.fail(node, "transports", "expected a non-empty list of {name, mca, env}");
   }
-  static const std::regex name_pattern("[A-Za-z0-9_.-]+");
-  static const std::regex mca_pattern("[a-z0-9_]+");
-  static const std::regex env_pattern("[A-Za-z_][A-Za-z0-9_]*");
+  const auto name_pattern = [](const std::string& n) { return only(n, "_.-", true, true); };
+  const auto mca_pattern = [](const std::string& n) { return only(n, "_", false, true); };
+  const auto env_pattern = [](const std::string& n) {
+    return only(n, "_", true, true) && !std::isdigit(static_cast<unsigned char>(n.front()));
+  };
   std::vector<Transport> transports;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string key = fmt::format("transports[{}]", i);
@@ -397,7 +416,7 @@ std::vector<Transport> parse_transports(const Reader& reader, const YAML::Node& 
     if (!node[i]["name"]) reader.fail(node[i], key, "missing key 'name'");
     Transport transport;
     transport.name = reader.scalar(node[i]["name"], key + ".name", "a name");
-    if (!std::regex_match(transport.name, name_pattern)) {
+    if (!name_pattern(transport.name)) {
       reader.fail(node[i]["name"], key + ".name",
                   fmt::format("'{}' is not accepted: expected letters, digits, '_', '.' or '-'", transport.name));
     }
@@ -467,6 +486,19 @@ Strategy parse_strategy(const Reader& reader, const YAML::Node& node) {
     }
     if (node["max_iterations"]) {
       sh.max_fidelity = int(reader.integer(node["max_iterations"], "strategy.max_iterations", 1, 1'000'000));
+    }
+    if (sh.eta > 1000) reader.fail(node["eta"], "strategy.eta", "eta above 1000; accepted: a number in (1, 1000]");
+    // Each rung multiplies the iterations by eta, rounded: an eta that rounds back to the same
+    // count would never reach max_iterations.
+    for (int f = sh.min_fidelity; f < sh.max_fidelity;) {
+      const int next = std::min(sh.max_fidelity, static_cast<int>(std::lround(f * sh.eta)));
+      if (next <= f) {
+        reader.fail(node, "strategy",
+                    fmt::format("eta {} does not raise {} iterations (it rounds back to {}); accepted: an eta with "
+                                "round(iterations x eta) > iterations at every rung, e.g. 2 or 3",
+                                sh.eta, f, next));
+      }
+      f = next;
     }
     try {
       SuccessiveHalvingSampler check(1, sh);
