@@ -76,7 +76,8 @@ void list_kernels(const ListOptions& options) {
     }
     std::vector<std::string> metrics;
     for (const auto& metric : declaration->metrics) {
-      metrics.push_back(fmt::format("{} ({}{})", metric.name, metric.unit, metric.higher_is_better ? ", higher is better" : ""));
+      metrics.push_back(
+          fmt::format("{} ({}{})", metric.name, metric.unit, metric.higher_is_better ? ", higher is better" : ""));
     }
     fmt::print("  metrics: {}\n", fmt::join(metrics, ", "));
     fmt::print("  baseline: variant={}\n\n", declaration->baseline_variant);

@@ -1,7 +1,7 @@
-// The "batching" kernel (declared in declaration.cpp): many small messages sent one by one (the baseline) against the same
-// messages packed into batches by MessageAggregator, compressed one by one by CompressedChannel, or
-// both. Every rank sends message_count messages to its right neighbour and receives as many from its
-// left one; an iteration ends when every message has been received, unpacked and decompressed.
+// The "batching" kernel (declared in declaration.cpp): many small messages sent one by one (the baseline) against the
+// same messages packed into batches by MessageAggregator, compressed one by one by CompressedChannel, or both. Every
+// rank sends message_count messages to its right neighbour and receives as many from its left one; an iteration ends
+// when every message has been received, unpacked and decompressed.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,9 +12,9 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <utility>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commtune/kernels/batching/compressed_channel.hpp"
@@ -110,9 +110,8 @@ std::function<void()> individual_body(Exchange& x) {
 }
 
 std::function<void()> batched_body(Exchange& x) {
-  x.unpacker = std::make_unique<BatchUnpacker>([&x](std::uint64_t sequence, std::span<const std::byte> bytes) {
-    x.place(sequence, bytes);
-  });
+  x.unpacker = std::make_unique<BatchUnpacker>(
+      [&x](std::uint64_t sequence, std::span<const std::byte> bytes) { x.place(sequence, bytes); });
   auto receive_batch = [&x](MPI_Message matched, const MPI_Status& status) {
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
@@ -132,8 +131,7 @@ std::function<void()> batched_body(Exchange& x) {
   };
   x.aggregator = std::make_unique<MessageAggregator>(x.aggregator_config, [&x, drain](Batch&& batch) {
     MPI_Request request;
-    MPI_Isend(batch.bytes.data(), static_cast<int>(batch.bytes.size()), MPI_BYTE, x.right, kTagBatch, x.comm,
-              &request);
+    MPI_Isend(batch.bytes.data(), static_cast<int>(batch.bytes.size()), MPI_BYTE, x.right, kTagBatch, x.comm, &request);
     x.counters.mpi_messages += 1;
     x.counters.wire_bytes += double(batch.bytes.size());
     x.batches_in_flight.emplace_back(request, std::move(batch.bytes));
@@ -162,9 +160,8 @@ std::function<void()> batched_body(Exchange& x) {
 std::function<void()> compressed_body(Exchange& x, bool batched) {
   x.channel = std::make_unique<CompressedChannel>(x.comm, x.channel_config);
   if (batched) {
-    x.unpacker = std::make_unique<BatchUnpacker>([&x](std::uint64_t sequence, std::span<const std::byte> bytes) {
-      x.place(sequence, bytes);
-    });
+    x.unpacker = std::make_unique<BatchUnpacker>(
+        [&x](std::uint64_t sequence, std::span<const std::byte> bytes) { x.place(sequence, bytes); });
   }
   auto accept = [&x, batched](std::span<const std::byte> frame_contents) {
     if (batched) {

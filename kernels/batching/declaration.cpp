@@ -1,8 +1,9 @@
 // The declaration of the "batching" kernel (the benchmark is benchmark.cpp).
+#include "commtune/kernels/declaration.hpp"
+
 #include <cstdint>
 
 #include "commtune/kernels/batching/codec.hpp"
-#include "commtune/kernels/declaration.hpp"
 
 namespace commtune::kernels {
 namespace {

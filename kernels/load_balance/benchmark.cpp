@@ -1,5 +1,5 @@
-// The "load_balance" kernel (declared in declaration.cpp): a bag of independent tasks with a known cost profile, executed by a
-// thread pool on every rank under a static, master-worker or work-stealing distribution.
+// The "load_balance" kernel (declared in declaration.cpp): a bag of independent tasks with a known cost profile,
+// executed by a thread pool on every rank under a static, master-worker or work-stealing distribution.
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -107,20 +107,22 @@ KernelDeclaration make_declaration() {
        .min = 0,
        .max = 2147483647},
   };
-  return {.name = "load_balance",
-          .technique = "Dynamic load balancing: master-worker and work stealing across ranks, a thread pool per rank",
-          .description =
-      "Executes tasks 0..tasks-1 once across all ranks; task i spins for its cost (uniform, linear_ramp or "
-      "heavy_tailed around task_cost_us, calibrated to this machine) on one of `threads` pool threads per rank. "
-      "'static' gives each rank and thread a contiguous block; 'master_worker' has rank 0 hand out `chunk` tasks "
-      "per request; 'work_stealing' starts static and lets idle threads steal from siblings and idle ranks steal "
-      "half of a victim's queue. Only the main thread calls MPI (MPI_THREAD_FUNNELED). Reports makespan, the "
-      "ideal makespan (measured busy time / (ranks * threads)), a capacity-aware ideal (task CPU time / min(workers, "
-      "hardware threads)), load-balance efficiency (mean / max busy time per thread) and utilisation (ideal / "
-      "makespan); the checksum combines every task's result independently of where it ran.",
-          .baseline_variant = "static",
-          .params = ParamSpace(std::move(specs)),
-          .metrics = load_balance_metrics()};
+  return {
+      .name = "load_balance",
+      .technique = "Dynamic load balancing: master-worker and work stealing across ranks, a thread pool per rank",
+      .description =
+          "Executes tasks 0..tasks-1 once across all ranks; task i spins for its cost (uniform, linear_ramp or "
+          "heavy_tailed around task_cost_us, calibrated to this machine) on one of `threads` pool threads per rank. "
+          "'static' gives each rank and thread a contiguous block; 'master_worker' has rank 0 hand out `chunk` tasks "
+          "per request; 'work_stealing' starts static and lets idle threads steal from siblings and idle ranks steal "
+          "half of a victim's queue. Only the main thread calls MPI (MPI_THREAD_FUNNELED). Reports makespan, the "
+          "ideal makespan (measured busy time / (ranks * threads)), a capacity-aware ideal (task CPU time / "
+          "min(workers, "
+          "hardware threads)), load-balance efficiency (mean / max busy time per thread) and utilisation (ideal / "
+          "makespan); the checksum combines every task's result independently of where it ran.",
+      .baseline_variant = "static",
+      .params = ParamSpace(std::move(specs)),
+      .metrics = load_balance_metrics()};
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Kernel 1, "nonblocking" (declared in declaration.cpp): blocking MPI_Send/MPI_Recv against MPI_Isend/MPI_Irecv + wait, for a
-// root fan-out (the article's example: a root hands work to every other rank), a ring of shifts and
-// a 1-D periodic halo exchange.
+// Kernel 1, "nonblocking" (declared in declaration.cpp): blocking MPI_Send/MPI_Recv against MPI_Isend/MPI_Irecv + wait,
+// for a root fan-out (the article's example: a root hands work to every other rank), a ring of shifts and a 1-D
+// periodic halo exchange.
 //
 // Message plan (identical for both variants, so the delivered data and the checksum are too):
 //   fanout: rank 0 sends `messages_per_peer` messages to each of ranks 1..P, P = min(peers, n-1).
@@ -103,9 +103,9 @@ Buffers make_buffers(const Plan& plan, std::size_t bytes, int rank) {
                     "messages_per_peer",
                     rank, buffer_bytes >> 20, kMaxBytesPerRank >> 20));
   }
-  Buffers buffers{.send = std::vector<std::vector<unsigned char>>(plan.sends.size(), std::vector<unsigned char>(bytes)),
-                  .receive =
-                      std::vector<std::vector<unsigned char>>(plan.receives.size(), std::vector<unsigned char>(bytes))};
+  Buffers buffers{
+      .send = std::vector<std::vector<unsigned char>>(plan.sends.size(), std::vector<unsigned char>(bytes)),
+      .receive = std::vector<std::vector<unsigned char>>(plan.receives.size(), std::vector<unsigned char>(bytes))};
   for (std::size_t i = 0; i < plan.sends.size(); ++i) {
     const Message& m = plan.sends[i];
     fill_pattern(buffers.send[i].data(), bytes, seed_of(rank, m.peer, m.shift, m.index));
@@ -213,8 +213,8 @@ KernelResult run_nonblocking(const ParamSet& params, const RunOptions& options, 
   result.metrics["messages_per_s"] = median_s > 0 ? messages / median_s : 0;
   result.metrics["bandwidth_bytes_per_s"] = median_s > 0 ? messages * double(bytes) / median_s : 0;
   if (nonblocking) result.metrics["window_full_waits_per_iteration"] = double(totals[1]);
-  result.notes["pattern_detail"] =
-      fmt::format("{} with {} effective peer(s) over {} rank(s)", params.choice("pattern"), plan.effective_peers, ranks);
+  result.notes["pattern_detail"] = fmt::format("{} with {} effective peer(s) over {} rank(s)", params.choice("pattern"),
+                                               plan.effective_peers, ranks);
   if (ranks < 2) result.notes["warning"] = "one rank: no messages are exchanged";
   return result;
 }

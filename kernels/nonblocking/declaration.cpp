@@ -1,5 +1,6 @@
 // The declaration of the "nonblocking" kernel (the benchmark is benchmark.cpp).
 #include "commtune/kernels/declaration.hpp"
+
 #include "commtune/kernels/nonblocking/limits.hpp"
 
 namespace commtune::kernels {

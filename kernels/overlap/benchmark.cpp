@@ -1,6 +1,6 @@
-// Kernel 5, "overlap" (declared in declaration.cpp): communication followed by computation (blocking baseline) against the
-// communication posted nonblocking and completed while the computation runs, driven either by
-// MPI_Testall between compute chunks or by a progress thread.
+// Kernel 5, "overlap" (declared in declaration.cpp): communication followed by computation (blocking baseline) against
+// the communication posted nonblocking and completed while the computation runs, driven either by MPI_Testall between
+// compute chunks or by a progress thread.
 //
 // Operations: p2p (every rank sends message_bytes to rank+1 and receives from rank-1; blocking:
 // MPI_Sendrecv), ibcast (rank 0 broadcasts; blocking: MPI_Bcast), iallreduce (sum of unsigned

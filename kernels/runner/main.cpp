@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "commtune/kernels/kernel.hpp"
 #include "commtune/kernels/json.hpp"
+#include "commtune/kernels/kernel.hpp"
 
 namespace {
 
@@ -120,18 +120,18 @@ int main(int argc, char** argv) {
   Kernel* kernel = KernelRegistry::instance().find(args.kernel);
   if (!kernel) {
     std::string names;
-    for (const Kernel* k : KernelRegistry::instance().all()) names += (names.empty() ? "" : ", ") + k->declaration().name;
+    for (const Kernel* k : KernelRegistry::instance().all())
+      names += (names.empty() ? "" : ", ") + k->declaration().name;
     return fail(2, fmt::format("unknown kernel '{}'; available: {}", args.kernel, names));
   }
   ParamSet params;
   if (auto error = resolve(*kernel, args.params, params)) return fail(2, fmt::format("{}: {}", args.kernel, *error));
 
-  const commtune::kernels::RunContext context{
-      .ranks = ranks,
-      .options = {.iterations = args.iterations, .warmup = args.warmup},
-      .host = host_name(),
-      .mpi_library = mpi_library_version(),
-      .mpi_thread_level = thread_level_name(thread_level)};
+  const commtune::kernels::RunContext context{.ranks = ranks,
+                                              .options = {.iterations = args.iterations, .warmup = args.warmup},
+                                              .host = host_name(),
+                                              .mpi_library = mpi_library_version(),
+                                              .mpi_thread_level = thread_level_name(thread_level)};
   std::string text;
   try {
     const KernelResult result = kernel->run(params, context.options, MPI_COMM_WORLD);

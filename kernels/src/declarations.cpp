@@ -12,7 +12,7 @@ const MetricSpec* KernelDeclaration::find_metric(const std::string& metric_name)
 
 const std::vector<const KernelDeclaration*>& builtin_declarations() {
   static const std::vector<const KernelDeclaration*> all = {
-      &nonblocking_declaration(), &batching_declaration(), &topology_declaration(),
+      &nonblocking_declaration(),  &batching_declaration(), &topology_declaration(),
       &load_balance_declaration(), &overlap_declaration(),
   };
   return all;

@@ -14,8 +14,8 @@ using Json = nlohmann::ordered_json;
 Json number_or_null(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
 Json param_json(const ParamSpec& spec) {
-  Json p{{"name", spec.name}, {"type", to_string(spec.type)}, {"default", spec.default_value},
-         {"unit", spec.unit}, {"description", spec.description},  {"log_scale", spec.log_scale}};
+  Json p{{"name", spec.name}, {"type", to_string(spec.type)},    {"default", spec.default_value},
+         {"unit", spec.unit}, {"description", spec.description}, {"log_scale", spec.log_scale}};
   if (spec.type == ParamType::Choice) {
     p["choices"] = spec.choices;
   } else if (spec.type == ParamType::Integer || spec.type == ParamType::Real || spec.type == ParamType::Bytes) {
@@ -30,9 +30,17 @@ Json constraint_json(const Constraint& c) {
   Json j{{"kind", to_string(c.kind)}};
   if (!c.when.param.empty()) j["when"] = {{"param", c.when.param}, {"values", c.when.values}};
   switch (c.kind) {
-    case ConstraintKind::Requires: j["param"] = c.param; j["values"] = c.values; break;
-    case ConstraintKind::NotEmpty: j["param"] = c.param; break;
-    case ConstraintKind::MultipleOf: j["param"] = c.param; j["divisor"] = c.divisor; break;
+    case ConstraintKind::Requires:
+      j["param"] = c.param;
+      j["values"] = c.values;
+      break;
+    case ConstraintKind::NotEmpty:
+      j["param"] = c.param;
+      break;
+    case ConstraintKind::MultipleOf:
+      j["param"] = c.param;
+      j["divisor"] = c.divisor;
+      break;
     case ConstraintKind::InRange:
       j["param"] = c.param;
       j["min"] = c.min;
@@ -79,8 +87,8 @@ std::string kernel_list_json(const std::vector<const KernelDeclaration*>& declar
   return doc.dump(2);
 }
 
-std::string kernel_result_json(const KernelDeclaration& declaration, const ParamSet& params,
-                               const RunContext& context, const KernelResult& result) {
+std::string kernel_result_json(const KernelDeclaration& declaration, const ParamSet& params, const RunContext& context,
+                               const KernelResult& result) {
   check_declared_metrics(declaration, result);
   const Summary summary = summarize(result.iteration_times_s);
   Json doc;

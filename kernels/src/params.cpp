@@ -31,8 +31,10 @@ std::optional<double> parse_bytes(const std::string& text) {
   const auto [rest, error] = std::from_chars(begin, end, number);
   if (error != std::errc{} || rest == begin) return std::nullopt;
   std::string suffix = lower(trim(std::string(rest, end)));
-  if (suffix.ends_with("ib")) suffix.resize(suffix.size() - 2);
-  else if (suffix.ends_with("b")) suffix.pop_back();
+  if (suffix.ends_with("ib"))
+    suffix.resize(suffix.size() - 2);
+  else if (suffix.ends_with("b"))
+    suffix.pop_back();
   const std::string units = "kmgt";
   double scale = 1;
   if (suffix.size() == 1 && units.find(suffix[0]) != std::string::npos) {
@@ -59,12 +61,18 @@ std::string format_number(double value) {
 
 std::string to_string(ParamType type) {
   switch (type) {
-    case ParamType::Integer: return "integer";
-    case ParamType::Real: return "real";
-    case ParamType::Bytes: return "bytes";
-    case ParamType::Choice: return "choice";
-    case ParamType::Boolean: return "boolean";
-    case ParamType::Text: return "text";
+    case ParamType::Integer:
+      return "integer";
+    case ParamType::Real:
+      return "real";
+    case ParamType::Bytes:
+      return "bytes";
+    case ParamType::Choice:
+      return "choice";
+    case ParamType::Boolean:
+      return "boolean";
+    case ParamType::Text:
+      return "text";
   }
   return "unknown";
 }
@@ -82,11 +90,16 @@ const std::string& ParamSet::text(const std::string& name) const {
 
 std::string to_string(ConstraintKind kind) {
   switch (kind) {
-    case ConstraintKind::Requires: return "requires";
-    case ConstraintKind::NotEmpty: return "not_empty";
-    case ConstraintKind::MultipleOf: return "multiple_of";
-    case ConstraintKind::InRange: return "in_range";
-    case ConstraintKind::ProductAtMost: return "product_at_most";
+    case ConstraintKind::Requires:
+      return "requires";
+    case ConstraintKind::NotEmpty:
+      return "not_empty";
+    case ConstraintKind::MultipleOf:
+      return "multiple_of";
+    case ConstraintKind::InRange:
+      return "in_range";
+    case ConstraintKind::ProductAtMost:
+      return "product_at_most";
   }
   return "unknown";
 }
@@ -101,9 +114,12 @@ std::string describe_values(const std::string& param, const std::vector<std::str
 
 std::string describe_rule(const Constraint& c) {
   switch (c.kind) {
-    case ConstraintKind::Requires: return describe_values(c.param, c.values);
-    case ConstraintKind::NotEmpty: return fmt::format("{} not empty", c.param);
-    case ConstraintKind::MultipleOf: return fmt::format("{} a multiple of {}", c.param, format_number(c.divisor));
+    case ConstraintKind::Requires:
+      return describe_values(c.param, c.values);
+    case ConstraintKind::NotEmpty:
+      return fmt::format("{} not empty", c.param);
+    case ConstraintKind::MultipleOf:
+      return fmt::format("{} a multiple of {}", c.param, format_number(c.divisor));
     case ConstraintKind::InRange: {
       std::string text = fmt::format("{} in {} .. {}", c.param, format_number(c.min), format_number(c.max));
       if (!c.values.empty()) text += fmt::format(" or {}", fmt::join(c.values, " or "));
@@ -215,7 +231,8 @@ std::string ParamSpace::describe_range(const ParamSpec& spec) {
   switch (spec.type) {
     case ParamType::Choice:
       return fmt::format("one of {} (default {})", fmt::join(spec.choices, ", "), spec.default_value);
-    case ParamType::Boolean: return fmt::format("true or false (default {})", spec.default_value);
+    case ParamType::Boolean:
+      return fmt::format("true or false (default {})", spec.default_value);
     case ParamType::Text:
       return spec.default_value.empty() ? "any text (default empty)"
                                         : fmt::format("any text (default {})", spec.default_value);

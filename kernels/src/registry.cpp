@@ -14,8 +14,8 @@ KernelRegistry& KernelRegistry::instance() {
   static KernelRegistry* registry = [] {
     auto* built = new KernelRegistry;
     const std::pair<const KernelDeclaration*, RunFunction> kernels[] = {
-        {&nonblocking_declaration(), run_nonblocking},   {&batching_declaration(), run_batching},
-        {&topology_declaration(), run_topology},         {&load_balance_declaration(), run_load_balance},
+        {&nonblocking_declaration(), run_nonblocking}, {&batching_declaration(), run_batching},
+        {&topology_declaration(), run_topology},       {&load_balance_declaration(), run_load_balance},
         {&overlap_declaration(), run_overlap},
     };
     for (const auto& [declaration, run] : kernels) built->add(std::make_unique<Kernel>(*declaration, run));

@@ -6,9 +6,7 @@ namespace {
 
 std::vector<MetricSpec> topology_metrics() {
   return {
-      {.name = "median_exchange_us",
-       .unit = "us",
-       .description = "median time of one halo exchange (max over ranks)"},
+      {.name = "median_exchange_us", .unit = "us", .description = "median time of one halo exchange (max over ranks)"},
       {.name = "min_exchange_us", .unit = "us", .description = "fastest halo exchange (max over ranks)"},
       {.name = "halo_bytes", .unit = "bytes", .description = "bytes sent to each neighbour per exchange"},
       {.name = "bytes_per_rank_per_exchange", .unit = "bytes", .description = "bytes each rank sends per exchange"},
@@ -74,21 +72,23 @@ KernelDeclaration make_declaration() {
        .min = 0,
        .max = 1 << 20},
   };
-  return {.name = "topology",
-          .technique = "Topology-aware communication: Cartesian/graph communicators, neighbourhood collectives, "
-                       "node-aware exchange",
-          .description =
-      "A periodic 2-D halo exchange (four neighbours, halo_bytes each) repeated per iteration. 'naive' posts "
-      "Isend/Irecv to neighbours computed from world ranks; 'cartesian' uses MPI_Cart_create (reorder as set) and "
-      "MPI_Cart_shift; 'dist_graph' declares the weighted neighbour graph with MPI_Dist_graph_create_adjacent and "
-      "exchanges with MPI_Neighbor_alltoallv; 'neighborhood' uses MPI_Neighbor_alltoall on the Cartesian "
-      "communicator; 'hierarchical' sends halos within a node directly and routes halos between nodes through one "
-      "leader per node (gather, one bundle per node pair, scatter). Nodes are the MPI_COMM_TYPE_SHARED split, or "
-      "groups of ranks_per_node consecutive ranks to simulate several nodes on one machine. The checksum covers "
-      "every halo received at every grid position; the notes say whether MPI actually reordered ranks.",
-          .baseline_variant = "naive",
-          .params = ParamSpace(std::move(specs)),
-          .metrics = topology_metrics()};
+  return {
+      .name = "topology",
+      .technique =
+          "Topology-aware communication: Cartesian/graph communicators, neighbourhood collectives, "
+          "node-aware exchange",
+      .description =
+          "A periodic 2-D halo exchange (four neighbours, halo_bytes each) repeated per iteration. 'naive' posts "
+          "Isend/Irecv to neighbours computed from world ranks; 'cartesian' uses MPI_Cart_create (reorder as set) and "
+          "MPI_Cart_shift; 'dist_graph' declares the weighted neighbour graph with MPI_Dist_graph_create_adjacent and "
+          "exchanges with MPI_Neighbor_alltoallv; 'neighborhood' uses MPI_Neighbor_alltoall on the Cartesian "
+          "communicator; 'hierarchical' sends halos within a node directly and routes halos between nodes through one "
+          "leader per node (gather, one bundle per node pair, scatter). Nodes are the MPI_COMM_TYPE_SHARED split, or "
+          "groups of ranks_per_node consecutive ranks to simulate several nodes on one machine. The checksum covers "
+          "every halo received at every grid position; the notes say whether MPI actually reordered ranks.",
+      .baseline_variant = "naive",
+      .params = ParamSpace(std::move(specs)),
+      .metrics = topology_metrics()};
 }
 
 }  // namespace

@@ -93,7 +93,8 @@ TEST(SweepSpec, StrategiesMapOntoTheSamplers) {
   EXPECT_EQ(make_sampler(random, 10, 1)->ask().size(), 4u);
   const SweepSpec halving = parse(
       "kernels: [{kernel: overlap}]\n"
-      "strategy: {name: successive_halving, eta: 2, min_iterations: 3, max_iterations: 12, initial_configurations: 8}\n");
+      "strategy: {name: successive_halving, eta: 2, min_iterations: 3, max_iterations: 12, initial_configurations: "
+      "8}\n");
   EXPECT_EQ(halving.strategy.successive_halving.eta, 2);
   EXPECT_EQ(halving.strategy.successive_halving.min_fidelity, 3);
   const auto sampler = make_sampler(halving, 20, 1);

@@ -5,11 +5,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
-#include <limits>
-#include <cctype>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -27,8 +27,8 @@ constexpr std::size_t kMaxConfigurationsPerKernel = 100'000;
 constexpr int kMaxRanks = 4096;
 
 // The keys each map accepts: one list, read by the parser and by its error messages.
-const std::vector<std::string> kTopKeys = {"schema", "name",     "description", "kernels", "ranks", "launcher",
-                                           "transports", "budget", "strategy",   "seeds",   "iterations", "warmup"};
+const std::vector<std::string> kTopKeys = {"schema",     "name",   "description", "kernels", "ranks",      "launcher",
+                                           "transports", "budget", "strategy",    "seeds",   "iterations", "warmup"};
 const std::vector<std::string> kKernelKeys = {"kernel", "params", "ranks"};
 const std::vector<std::string> kRangeKeys = {"from", "to", "scale", "step"};
 const std::vector<std::string> kScales = {"log2", "linear"};
@@ -121,8 +121,7 @@ class Reader {
   }
 
   // A scalar or a list of scalars, each a whole number in min .. max, without repeats.
-  std::vector<long long> integers(const YAML::Node& node, const std::string& key, long long min,
-                                  long long max) const {
+  std::vector<long long> integers(const YAML::Node& node, const std::string& key, long long min, long long max) const {
     std::vector<long long> values;
     if (node.IsScalar()) return {integer(node, key, min, max)};
     if (!node.IsSequence() || node.size() == 0) {
@@ -187,7 +186,8 @@ std::vector<std::string> expand_range(const Reader& reader, const kernels::Param
                             kernels::to_string(spec.type), kernels::ParamSpace::describe_range(spec)));
   }
   for (const char* required : {"from", "to"}) {
-    if (!node[required]) reader.fail(node, key, fmt::format("a range needs '{}'; keys: {}", required, join(kRangeKeys)));
+    if (!node[required])
+      reader.fail(node, key, fmt::format("a range needs '{}'; keys: {}", required, join(kRangeKeys)));
   }
   const double from = range_number(reader, space, spec, node["from"], Reader::child(key, "from"));
   const double to = range_number(reader, space, spec, node["to"], Reader::child(key, "to"));
@@ -293,8 +293,10 @@ void check_constraints(const Reader& reader, const kernels::ParamSpace& space, c
       message = e.what();
     }
     for (std::size_t d = 0; d < dims.size(); ++d) {
-      if (message.empty()) accepted[d][digits[d]] = true;
-      else if (rejection[d][digits[d]].empty()) rejection[d][digits[d]] = message;
+      if (message.empty())
+        accepted[d][digits[d]] = true;
+      else if (rejection[d][digits[d]].empty())
+        rejection[d][digits[d]] = message;
     }
     if (!message.empty() && any_rejection.empty()) any_rejection = message;
     for (std::size_t d = dims.size(); d-- > 0;) {
@@ -306,8 +308,8 @@ void check_constraints(const Reader& reader, const kernels::ParamSpace& space, c
     for (std::size_t i = 0; i < dims[d].values.size(); ++i) {
       if (accepted[d][i]) continue;
       reader.fail(dims[d].nodes[i], Reader::child(key, dims[d].name),
-                  fmt::format("{}={} is rejected by a constraint in every configuration of this grid: {}",
-                              dims[d].name, dims[d].values[i], rejection[d][i]));
+                  fmt::format("{}={} is rejected by a constraint in every configuration of this grid: {}", dims[d].name,
+                              dims[d].values[i], rejection[d][i]));
     }
   }
   if (dims.empty() && !any_rejection.empty()) reader.fail(params_node, key, any_rejection);
@@ -316,8 +318,8 @@ void check_constraints(const Reader& reader, const kernels::ParamSpace& space, c
 KernelSweep parse_kernel(const Reader& reader, const YAML::Node& node, const std::string& key,
                          const std::vector<int>& default_ranks) {
   reader.check_map(node, key, kKernelKeys);
-  if (!node["kernel"]) reader.fail(node, key, "missing key 'kernel'; accepted kernels: " +
-                                                  join(kernels::builtin_kernel_names()));
+  if (!node["kernel"])
+    reader.fail(node, key, "missing key 'kernel'; accepted kernels: " + join(kernels::builtin_kernel_names()));
   KernelSweep sweep{.line = node.Mark().line + 1};
   const std::string kernel_key = Reader::child(key, "kernel");
   sweep.kernel = reader.one_of(node["kernel"], kernel_key, kernels::builtin_kernel_names());
@@ -350,7 +352,7 @@ Launcher parse_launcher(const Reader& reader, const YAML::Node& node, const std:
   Launcher launcher;
   if (node["kind"]) {
     launcher.kind = reader.one_of(node["kind"], "launcher.kind", kLauncherKinds) == "srun" ? LauncherKind::Srun
-                                                                                             : LauncherKind::Mpirun;
+                                                                                           : LauncherKind::Mpirun;
   }
   if (const YAML::Node args = node["args"]) {
     if (!args.IsSequence()) reader.fail(args, "launcher.args", "expected a list of words, e.g. [--oversubscribe]");
@@ -364,9 +366,9 @@ Launcher parse_launcher(const Reader& reader, const YAML::Node& node, const std:
     if (path.is_relative()) path = spec_dir / path;
     std::error_code error;
     if (text.empty() || !std::filesystem::is_regular_file(path, error)) {
-      reader.fail(hostfile, "launcher.hostfile",
-                  fmt::format("'{}' is not a file; accepted: the path of a hostfile, relative to the spec's directory",
-                              text));
+      reader.fail(
+          hostfile, "launcher.hostfile",
+          fmt::format("'{}' is not a file; accepted: the path of a hostfile, relative to the spec's directory", text));
     }
     launcher.hostfile = std::filesystem::absolute(path).lexically_normal().string();
   }
@@ -459,8 +461,8 @@ Strategy parse_strategy(const Reader& reader, const YAML::Node& node) {
   reader.check_map(node, "strategy", all_keys);
   if (!node["name"]) reader.fail(node, "strategy", "missing key 'name'; accepted: " + join(names));
   const std::string name = reader.one_of(node["name"], "strategy.name", names);
-  const StrategyEntry& entry = *std::find_if(kStrategies.begin(), kStrategies.end(),
-                                             [&](const StrategyEntry& e) { return e.name == name; });
+  const StrategyEntry& entry =
+      *std::find_if(kStrategies.begin(), kStrategies.end(), [&](const StrategyEntry& e) { return e.name == name; });
   for (const auto& option : node) {
     const std::string key = option.first.Scalar();
     if (key != "name" && std::find(entry.options.begin(), entry.options.end(), key) == entry.options.end()) {
@@ -477,8 +479,8 @@ Strategy parse_strategy(const Reader& reader, const YAML::Node& node) {
   if (entry.kind == StrategyKind::SuccessiveHalving) {
     SuccessiveHalvingOptions& sh = strategy.successive_halving;
     if (node["initial_configurations"]) {
-      sh.initial_configurations = std::size_t(
-          reader.integer(node["initial_configurations"], "strategy.initial_configurations", 1, 1'000'000));
+      sh.initial_configurations =
+          std::size_t(reader.integer(node["initial_configurations"], "strategy.initial_configurations", 1, 1'000'000));
     }
     if (node["eta"]) sh.eta = reader.real(node["eta"], "strategy.eta", 1);
     if (node["min_iterations"]) {
@@ -503,8 +505,8 @@ Strategy parse_strategy(const Reader& reader, const YAML::Node& node) {
     try {
       SuccessiveHalvingSampler check(1, sh);
     } catch (const std::invalid_argument& e) {
-      reader.fail(node, "strategy", fmt::format("{}; accepted: eta > 1 and 1 <= min_iterations <= max_iterations",
-                                                e.what()));
+      reader.fail(node, "strategy",
+                  fmt::format("{}; accepted: eta > 1 and 1 <= min_iterations <= max_iterations", e.what()));
     }
   }
   return strategy;
@@ -574,7 +576,8 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
   spec.budget = parse_budget(reader, root["budget"]);
   if (root["strategy"]) spec.strategy = parse_strategy(reader, root["strategy"]);
   const YAML::Node kernel_list = root["kernels"];
-  if (!kernel_list) reader.fail(root, "kernels", "missing key 'kernels': list at least one {kernel: NAME, params: ...}");
+  if (!kernel_list)
+    reader.fail(root, "kernels", "missing key 'kernels': list at least one {kernel: NAME, params: ...}");
   if (!kernel_list.IsSequence() || kernel_list.size() == 0) {
     reader.fail(kernel_list, "kernels", "expected a non-empty list of {kernel: NAME, params: ...}");
   }
@@ -594,7 +597,8 @@ SweepSpec load_sweep_spec(const std::filesystem::path& path) {
 
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec, std::size_t space_size, std::uint64_t seed) {
   switch (spec.strategy.kind) {
-    case StrategyKind::Grid: return std::make_unique<GridSampler>(space_size, spec.iterations, seed);
+    case StrategyKind::Grid:
+      return std::make_unique<GridSampler>(space_size, spec.iterations, seed);
     case StrategyKind::Random:
       return std::make_unique<RandomSampler>(space_size, spec.strategy.count, spec.iterations, seed);
     case StrategyKind::SuccessiveHalving: {

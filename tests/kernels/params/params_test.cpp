@@ -29,10 +29,20 @@ std::vector<ParamSpec> example_specs() {
        .min = 1,
        .max = 1 << 20,
        .log_scale = true},
-      {.name = "threads", .type = ParamType::Integer, .default_value = "2", .unit = "threads",
-       .description = "workers", .min = 1, .max = 64},
-      {.name = "compute_us", .type = ParamType::Real, .default_value = "12.5", .unit = "us", .description = "work",
-       .min = 0, .max = 1e6},
+      {.name = "threads",
+       .type = ParamType::Integer,
+       .default_value = "2",
+       .unit = "threads",
+       .description = "workers",
+       .min = 1,
+       .max = 64},
+      {.name = "compute_us",
+       .type = ParamType::Real,
+       .default_value = "12.5",
+       .unit = "us",
+       .description = "work",
+       .min = 0,
+       .max = 1e6},
       {.name = "progress", .type = ParamType::Boolean, .default_value = "off", .description = "helper thread"},
       {.name = "path", .type = ParamType::Text, .default_value = "", .description = "a file"},
   };
@@ -126,7 +136,9 @@ TEST(ParamSpace, UnknownParameterIsRejectedWithTheKnownNames) {
 TEST(ParamSpace, ConstraintsSeeTheResolvedSet) {
   const ParamSpace space = example_space();
   // The condition's value "on" was canonicalised to "true" when the space was built.
-  EXPECT_EQ(error_of([&] { space.resolve({{"progress", "yes"}}); }),
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"progress", "yes"}});
+            }),
             "progress=true needs variant=nonblocking (got blocking): blocking has nothing to poll");
   EXPECT_NO_THROW(space.resolve({{"progress", "on"}, {"variant", "nonblocking"}}));
   EXPECT_NO_THROW(space.resolve({{"progress", "off"}}));
@@ -146,24 +158,25 @@ TEST(Constraint, EveryKindHoldsOnlyWhenItsConditionDoes) {
       {.kind = ConstraintKind::ProductAtMost, .factors = {"threads", "message_bytes"}, .factor = 2, .limit = 65536},
   };
   const ParamSpace space(example_specs(), constraints);
-  EXPECT_EQ(error_of([&] { space.resolve({{"variant", "nonblocking"}}); }),
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"variant", "nonblocking"}});
+            }),
             "variant=nonblocking needs path not empty (got empty)");
   EXPECT_NO_THROW(space.resolve({{"variant", "nonblocking"}, {"path", "x"}, {"threads", "8"}}));
-  EXPECT_EQ(error_of([&] { space.resolve({{"message_bytes", "4100"}}); }),
-            "message_bytes a multiple of 8 (got 4100)");
-  EXPECT_EQ(error_of([&] { space.resolve({{"threads", "5"}}); }),
+  EXPECT_EQ(error_of([&] { space.resolve({{"message_bytes", "4100"}}); }), "message_bytes a multiple of 8 (got 4100)");
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"threads", "5"}});
+            }),
             "variant=blocking needs threads in 1 .. 4 or 64 (got 5)");
   EXPECT_NO_THROW(space.resolve({{"threads", "4"}}));
   // 64 is accepted besides the range, but then 2 x 64 x 4096 exceeds the product's limit.
-  EXPECT_EQ(error_of([&] { space.resolve({{"threads", "64"}}); }),
-            "threads x message_bytes x 2 <= 65536 (got 524288)");
+  EXPECT_EQ(error_of([&] { space.resolve({{"threads", "64"}}); }), "threads x message_bytes x 2 <= 65536 (got 524288)");
   EXPECT_NO_THROW(space.resolve({{"threads", "64"}, {"message_bytes", "512"}}));
   EXPECT_EQ(describe(constraints[2]), "variant=blocking needs threads in 1 .. 4 or 64");
 }
 
 TEST(Constraint, ADeclarationErrorIsALogicError) {
-  EXPECT_THROW(ParamSpace(example_specs(), {{.kind = ConstraintKind::NotEmpty, .param = "nothing"}}),
-               std::logic_error);
+  EXPECT_THROW(ParamSpace(example_specs(), {{.kind = ConstraintKind::NotEmpty, .param = "nothing"}}), std::logic_error);
   EXPECT_THROW(ParamSpace(example_specs(), {{.kind = ConstraintKind::Requires, .param = "variant", .values = {"x"}}}),
                std::logic_error);
 }
@@ -239,8 +252,9 @@ TEST(NonblockingDeclaration, BufferBudgetDependsOnThePattern) {
   EXPECT_NO_THROW(space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "8"}}));
   EXPECT_FALSE(error_of([&] { space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "9"}}); }).empty());
   EXPECT_NO_THROW(space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "4"}, {"pattern", "halo"}}));
-  const std::string halo =
-      error_of([&] { space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "5"}, {"pattern", "halo"}}); });
+  const std::string halo = error_of([&] {
+    space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "5"}, {"pattern", "halo"}});
+  });
   EXPECT_NE(halo.find("pattern=halo needs message_bytes x messages_per_peer x 4 <= 1073741824"), std::string::npos)
       << halo;
 }

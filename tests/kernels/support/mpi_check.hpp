@@ -59,8 +59,8 @@ using VariantChecks =
     std::function<void(const KernelResult& result, const std::string& label, const std::string& variant)>;
 
 // Runs every choice of the kernel's "variant" parameter with `overrides` (3 iterations after 1
-// warm-up), checks three iteration times, that every metric is declared, and the baseline variant's checksum for each, then
-// `more_checks`.
+// warm-up), checks three iteration times, that every metric is declared, and the baseline variant's checksum for each,
+// then `more_checks`.
 inline void run_all_variants(Kernel& kernel, std::map<std::string, std::string> overrides,
                              const VariantChecks& more_checks) {
   RunOptions options;

@@ -13,18 +13,18 @@ namespace commtune::kernels {
 
 // A figure a kernel reports besides its iteration times.
 struct MetricSpec {
-  std::string name;  // snake_case; the unit in the name where it has one (_s, _us, _bytes_per_s)
-  std::string unit;  // "s", "us", "bytes", "bytes/s", "messages/s", "count", "ratio", "percent", ...
+  std::string name;               // snake_case; the unit in the name where it has one (_s, _us, _bytes_per_s)
+  std::string unit;               // "s", "us", "bytes", "bytes/s", "messages/s", "count", "ratio", "percent", ...
   bool higher_is_better = false;  // for counts that only describe the configuration, false
   std::string description;        // one sentence
 };
 
 struct KernelDeclaration {
-  std::string name;              // "nonblocking", "batching", "topology", "load_balance", "overlap"
-  std::string technique;         // one line, for listings
-  std::string description;       // a paragraph: what is measured and how
-  std::string baseline_variant;  // the value of the "variant" parameter that is the naive baseline
-  ParamSpace params;             // must contain a Choice parameter named "variant"
+  std::string name;                 // "nonblocking", "batching", "topology", "load_balance", "overlap"
+  std::string technique;            // one line, for listings
+  std::string description;          // a paragraph: what is measured and how
+  std::string baseline_variant;     // the value of the "variant" parameter that is the naive baseline
+  ParamSpace params;                // must contain a Choice parameter named "variant"
   std::vector<MetricSpec> metrics;  // every metric a result may carry; results carry no other
 
   const MetricSpec* find_metric(const std::string& metric_name) const;

@@ -29,7 +29,7 @@ struct RunContext {
 
 // One run's result, schema kResultSchema. Throws std::logic_error (check_declared_metrics) when
 // the result carries a metric its declaration does not list. Indented by two spaces.
-std::string kernel_result_json(const KernelDeclaration& declaration, const ParamSet& params,
-                               const RunContext& context, const KernelResult& result);
+std::string kernel_result_json(const KernelDeclaration& declaration, const ParamSet& params, const RunContext& context,
+                               const KernelResult& result);
 
 }  // namespace commtune::kernels

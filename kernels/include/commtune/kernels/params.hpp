@@ -22,15 +22,15 @@ enum class ParamType {
 std::string to_string(ParamType type);
 
 struct ParamSpec {
-  std::string name;         // snake_case, unique within a kernel
+  std::string name;  // snake_case, unique within a kernel
   ParamType type = ParamType::Integer;
   std::string default_value;  // as text, parsed like user input
-  std::string unit;         // "bytes", "us", "threads", ... empty when dimensionless
-  std::string description;  // one sentence
-  double min = 0;           // Integer, Real, Bytes
+  std::string unit;           // "bytes", "us", "threads", ... empty when dimensionless
+  std::string description;    // one sentence
+  double min = 0;             // Integer, Real, Bytes
   double max = 0;
   std::vector<std::string> choices;  // Choice
-  bool log_scale = false;   // a hint for sweeps: powers of two rather than linear steps
+  bool log_scale = false;            // a hint for sweeps: powers of two rather than linear steps
 };
 
 // One concrete value for every parameter of a kernel, validated against the specs.

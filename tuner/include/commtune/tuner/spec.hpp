@@ -75,7 +75,7 @@ enum class StrategyKind { Grid, Random, SuccessiveHalving };
 
 struct Strategy {
   StrategyKind kind = StrategyKind::Grid;
-  std::size_t count = 0;                          // random: configurations per study (0: all)
+  std::size_t count = 0;                        // random: configurations per study (0: all)
   SuccessiveHalvingOptions successive_halving;  // its seed is set per study from `seeds`
 };
 
