@@ -9,6 +9,7 @@
 
 #include "commtune/kernels/batching/codec.hpp"
 #include "commtune/kernels/declaration.hpp"
+#include "commtune/kernels/json.hpp"
 #include "commtune/kernels/kernel.hpp"
 
 namespace commtune::kernels {
@@ -228,6 +229,27 @@ TEST(KernelRegistry, EveryKernelDeclaresAValidSpace) {
   }
   EXPECT_NE(KernelRegistry::instance().find("nonblocking"), nullptr);
   EXPECT_NE(KernelRegistry::instance().find("overlap"), nullptr);
+}
+
+// A result may carry only declared metrics; the runner's JSON writer refuses any other.
+TEST(KernelResult, AnUndeclaredMetricIsAProgrammingError) {
+  const KernelDeclaration& declaration = overlap_declaration();
+  KernelResult result;
+  result.metrics["overlap_osu_percent"] = 50;
+  EXPECT_NO_THROW(check_declared_metrics(declaration, result));
+  result.metrics["overlap_percent"] = 50;
+  try {
+    check_declared_metrics(declaration, result);
+    FAIL() << "an undeclared metric was accepted";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("kernel 'overlap' reported the undeclared metric 'overlap_percent'"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(kernel_result_json(declaration, declaration.params.resolve({}), {}, result), std::logic_error);
+  result.metrics.erase("overlap_percent");
+  const std::string json = kernel_result_json(declaration, declaration.params.resolve({}), {}, result);
+  EXPECT_NE(json.find("\"schema\": \"commtune.kernel_result/1\""), std::string::npos) << json;
 }
 
 // The batching declaration's level constraints, built from the codecs' level ranges, accept exactly
