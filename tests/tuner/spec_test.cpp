@@ -53,7 +53,13 @@ TEST(SweepSpec, RangesExpandWithTheParameterTypes) {
       "      variant: [Blocking, nonblocking]\n"
       "  - kernel: overlap\n"
       "    params:\n"
-      "      compute_us: {from: 0.5, to: 2, step: 0.5}\n");
+      "      compute_us: {from: 0.5, to: 2, step: 0.5}\n"
+      "  - kernel: batching\n"
+      "    params:\n"
+      "      batch_bytes: {from: 1K, to: 4K, step: 1K}\n"
+      "  - kernel: overlap\n"
+      "    params:\n"
+      "      compute_us: {from: 0.1, to: 0.3, step: 0.1}\n");
   const auto& sizes = spec.kernels[0].grid.at("message_bytes");
   ASSERT_EQ(sizes.size(), 11u);
   EXPECT_EQ(sizes.front(), "1024");
@@ -61,6 +67,9 @@ TEST(SweepSpec, RangesExpandWithTheParameterTypes) {
   EXPECT_EQ(spec.kernels[0].grid.at("window"), (std::vector<std::string>{"1", "4", "7"}));
   EXPECT_EQ(spec.kernels[0].grid.at("variant"), (std::vector<std::string>{"blocking", "nonblocking"}));
   EXPECT_EQ(spec.kernels[1].grid.at("compute_us"), (std::vector<std::string>{"0.5", "1", "1.5", "2"}));
+  EXPECT_EQ(spec.kernels[2].grid.at("batch_bytes"), (std::vector<std::string>{"1024", "2048", "3072", "4096"}));
+  // 0.1 + 2 x 0.1 is 0.30000000000000004 in binary: still the last value, written 0.3.
+  EXPECT_EQ(spec.kernels[3].grid.at("compute_us"), (std::vector<std::string>{"0.1", "0.2", "0.3"}));
 }
 
 TEST(SweepSpec, LauncherTransportsBudgetSeedsAndRanks) {

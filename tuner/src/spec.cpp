@@ -201,12 +201,18 @@ std::vector<std::string> expand_range(const Reader& reader, const kernels::Param
     if (!(from > 0)) reader.fail(node["from"], Reader::child(key, "from"), "a log2 range must start above 0");
     for (double v = from; v <= to && numbers.size() <= kMaxValuesPerParam; v *= 2) numbers.push_back(v);
   } else {
+    // The step is read like a value of the parameter (Bytes suffixes, whole for integers), but
+    // may be as small as the type allows.
+    ParamSpec step_spec = spec;
+    step_spec.min = 0;
+    step_spec.max = std::max(spec.max - spec.min, 0.0);
     const std::string step_key = Reader::child(key, "step");
-    const double step = node["step"] ? reader.real(node["step"], step_key, 0) : 1.0;
+    const double step = node["step"] ? range_number(reader, space, step_spec, node["step"], step_key) : 1.0;
+    if (!(step > 0)) reader.fail(node["step"], step_key, "a step must be above 0");
     for (std::size_t k = 0; numbers.size() <= kMaxValuesPerParam; ++k) {
       const double v = from + double(k) * step;
-      if (v > to) break;
-      numbers.push_back(v);
+      if (v > to + step * 1e-9) break;  // the tolerance keeps a last value that binary rounding pushed past `to`
+      numbers.push_back(std::min(v, to));
     }
   }
   if (numbers.size() > kMaxValuesPerParam) {
@@ -216,7 +222,8 @@ std::vector<std::string> expand_range(const Reader& reader, const kernels::Param
   for (double v : numbers) {
     const bool whole = spec.type != ParamType::Real;
     try {
-      values.push_back(space.canonical(spec, whole ? fmt::format("{}", std::llround(v)) : fmt::format("{}", v)));
+      // 12 significant digits drop the binary noise of from + k x step (0.30000000000000004).
+      values.push_back(space.canonical(spec, whole ? fmt::format("{}", std::llround(v)) : fmt::format("{:.12g}", v)));
     } catch (const std::invalid_argument& e) {
       reader.fail(node, key, e.what());
     }
