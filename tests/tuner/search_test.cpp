@@ -119,12 +119,12 @@ TEST(SearchSpace, RejectsUnknownParametersAndValuesAndAppliesConstraints) {
   EXPECT_THROW(SearchSpace(synthetic_kernel_params(), {{"window", {"0"}}}), std::invalid_argument);
   EXPECT_THROW(SearchSpace(synthetic_kernel_params(), {{"window", {}}}), std::invalid_argument);
   const ParamSpace constrained(synthetic_kernel_params().specs(),
-                               {[](const kernels::ParamSet& set) -> std::optional<std::string> {
-                                 if (set.choice("variant") == "blocking" && set.integer("window") > 64) {
-                                   return "blocking ignores window > 64";
-                                 }
-                                 return std::nullopt;
-                               }});
+                               {{.kind = kernels::ConstraintKind::InRange,
+                                 .when = {.param = "variant", .values = {"blocking"}},
+                                 .param = "window",
+                                 .min = 1,
+                                 .max = 64,
+                                 .reason = "blocking ignores window > 64"}});
   const SearchSpace space(constrained, kGrid);
   EXPECT_EQ(space.size(), 120u);
   EXPECT_EQ(space.excluded_by_constraints(), 8u);
