@@ -179,6 +179,19 @@ TEST(Samplers, SuccessiveHalvingKeepsAThirdAndTriplesTheFidelity) {
   EXPECT_THROW(SuccessiveHalvingSampler(10, {.min_fidelity = 5, .max_fidelity = 2}), std::invalid_argument);
 }
 
+TEST(Samplers, SuccessiveHalvingWithAnEtaNearOneStillRaisesTheFidelity) {
+  // 1 * 1.2 rounds back to 1: each rung must still add an iteration, and the search must end.
+  SuccessiveHalvingSampler halving(10, {.eta = 1.2, .min_fidelity = 1, .max_fidelity = 4, .seed = 1});
+  std::vector<int> fidelities;
+  for (auto batch = halving.ask(); !batch.empty() && fidelities.size() < 10; batch = halving.ask()) {
+    fidelities.push_back(batch[0].fidelity);
+    std::vector<TrialResult> results;
+    for (const Trial& trial : batch) results.push_back({trial, double(trial.point)});
+    halving.tell(results);
+  }
+  EXPECT_EQ(fidelities, (std::vector<int>{1, 2, 3, 4}));
+}
+
 TEST(Study, SuccessiveHalvingFindsTheOptimumWithAFifthOfTheGridCost) {
   const SearchSpace space(synthetic_kernel_params(), kGrid);
   double optimum_s = 1e9;

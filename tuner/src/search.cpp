@@ -144,7 +144,10 @@ void SuccessiveHalvingSampler::tell(const std::vector<TrialResult>& results) {
   const auto keep = static_cast<std::size_t>(std::ceil(double(succeeded.size()) / options_.eta));
   survivors_.clear();
   for (std::size_t i = 0; i < std::min(keep, succeeded.size()); ++i) survivors_.push_back(succeeded[i].trial.point);
-  fidelity_ = std::min(options_.max_fidelity, static_cast<int>(std::lround(fidelity_ * options_.eta)));
+  // At least one more iteration per rung: an eta close to 1 would otherwise round back to the same
+  // fidelity and never finish.
+  const int raised = std::max(fidelity_ + 1, static_cast<int>(std::lround(fidelity_ * options_.eta)));
+  fidelity_ = std::min(options_.max_fidelity, raised);
   finished_ = survivors_.empty();
 }
 
