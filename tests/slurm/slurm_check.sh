@@ -6,7 +6,8 @@
 #                    not N singletons), and LD_PRELOAD naming the library; srun itself did not get
 #                    LD_PRELOAD, which reaches the ranks through --export=ALL,LD_PRELOAD=...;
 #                    profile.json counts the ranks
-#   exit_code        rank 0 exiting 3 makes `commtune run` exit 3, and the profile is still written
+#   exit_code        rank 0 exiting 3 makes `commtune run` exit 3, and the profile is still written,
+#                    with the whole command although it has a comma (not expressible in --export)
 # MPI_PLUGIN: srun's --mpi value for the MPI the probe is built with (pmix: Open MPI, pmi2: MPICH).
 set -u
 case_name=$1 commtune=$2 library=$3 probe=$4 work=$5 plugin=$6
@@ -62,9 +63,13 @@ case $case_name in
   ranks2) check_ranks 2 ;;
   ranks4) check_ranks 4 ;;
   exit_code)
-    run_commtune exit run -o out -- srun --mpi="$plugin" -n 2 "$probe" exit 3
+    # The extra word "a,b" (which the probe ignores) puts a comma into COMMTUNE_COMMAND, which srun's
+    # --export cannot carry: it must reach the ranks through srun's environment, whole.
+    run_commtune exit run -o out -- srun --mpi="$plugin" -n 2 "$probe" exit 3 a,b
     [ $status -eq 3 ] || fail "exited with $status, not rank 0's 3"
     [ "$(profile_ranks out)" = 2 ] || fail "profile.json says ranks=$(profile_ranks out), not 2"
+    command=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["command"])' out/profile.json 2>/dev/null)
+    [[ $command == *" exit 3 a,b" ]] || fail "profile.json's command is '$command', not the whole command"
     ;;
   *)
     echo "slurm_check.sh: unknown case $case_name" >&2
