@@ -156,11 +156,11 @@ start() {
     command -v $tool >/dev/null || die "$tool not found: install Debian's slurm-wlm (scripts/packages.txt)"
   done
   stop_daemons "$dir"  # a cluster left by an interrupted run
-  rm -rf "$dir"/state "$dir"/spool "$dir"/log "$dir"/run
   # proctrack/linuxproc and task/none need no cgroups; should slurmd still fail on the cgroup setup
   # (a container without the host's cgroup tree), the pgid tracker is the last thing to try.
   local attempt
   for attempt in "proctrack/linuxproc task/none" "proctrack/pgid task/none"; do
+    rm -rf "$dir"/state "$dir"/spool "$dir"/log "$dir"/run
     write_config "$dir" $attempt
     if start_daemons "$dir"; then
       echo "slurm_cluster.sh: one-node cluster up ($attempt); SLURM_CONF=$dir/slurm.conf"
