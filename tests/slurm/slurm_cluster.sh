@@ -110,6 +110,16 @@ node_state() {
 start_daemons() {
   local dir=$1 waited_ds=0 state=""
   slurmctld -f "$dir/slurm.conf" -i >"$dir/log/slurmctld.out" 2>&1 || return 1
+  # Its pid file is how we stop it: without it a failure below would leave it running.
+  while [[ ! -s $dir/run/slurmctld.pid ]] && ((waited_ds < 100)); do
+    sleep 0.1
+    waited_ds=$((waited_ds + 1))
+  done
+  [[ -s $dir/run/slurmctld.pid ]] || {
+    echo "slurm_cluster.sh: slurmctld wrote no pid file in 10 s" >&2
+    return 1
+  }
+  waited_ds=0
   slurmd -f "$dir/slurm.conf" >"$dir/log/slurmd.out" 2>&1 || {
     stop_daemons "$dir"
     return 1
