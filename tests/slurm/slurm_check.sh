@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # `commtune run -- srun ...` on the one-node cluster that slurm_cluster.sh started (SLURM_CONF set
 # by ctest). One case per call:
-#   slurm_check.sh CASE COMMTUNE LIBRARY PROBE WORK MPI_PLUGIN
+#   slurm_check.sh CASE COMMTUNE LIBRARY PROBE WORK MPI_PLUGIN MPIEXEC
 #   ranks2, ranks4   every rank sees the job's size and its own rank (so srun started one MPI job,
 #                    not N singletons), and LD_PRELOAD naming the library; srun itself did not get
 #                    LD_PRELOAD, which reaches the ranks through --export=ALL,LD_PRELOAD=...;
 #                    profile.json counts the ranks
 #   exit_code        rank 0 exiting 3 makes `commtune run` exit 3, and the profile is still written,
 #                    with the whole command although it has a comma (not expressible in --export)
+#   salloc_mpirun    `salloc -n 2 commtune run -- MPIEXEC probe env`: the MPI's own launcher inside
+#                    an allocation starts 2 ranks that see size 2 and the library
 # MPI_PLUGIN: srun's --mpi value for the MPI the probe is built with (pmix: Open MPI, pmi2: MPICH).
 set -u
-case_name=$1 commtune=$2 library=$3 probe=$4 work=$5 plugin=$6
+case_name=$1 commtune=$2 library=$3 probe=$4 work=$5 plugin=$6 mpiexec=$7
 failures=0
 fail() {
   echo "FAIL ($case_name): $*" >&2
@@ -40,10 +42,10 @@ profile_ranks() {  # DIR: the "ranks" of DIR/profile.json, or nothing
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ranks"])' "$1/profile.json" 2>/dev/null
 }
 
+# check_ranks N: N lines in env.out, one from each rank, each seeing size N and the library first
+# in LD_PRELOAD; profile.json in out/ counts N ranks.
 check_ranks() {
-  local ranks=$1
-  run_commtune env run -o out -- srun --mpi="$plugin" -n "$ranks" "$probe" env
-  [ $status -eq 0 ] || fail "exited with $status"
+  local ranks=$1 rank line preload
   sed 's/^/  stdout: /' env.out
   for ((rank = 0; rank < ranks; ++rank)); do
     line=$(grep "^rank=$rank " env.out)
@@ -53,15 +55,30 @@ check_ranks() {
     [ "$(realpath -m "${preload%%:*}")" = "$(realpath "$library")" ] || fail "rank $rank: LD_PRELOAD is '$preload'"
   done
   [ "$(grep -c '^rank=' env.out)" -eq "$ranks" ] || fail "$(grep -c '^rank=' env.out) lines from ranks, not $ranks"
-  [ -z "$(cat srun-preload 2>/dev/null)" ] || fail "srun itself got LD_PRELOAD=$(cat srun-preload)"
-  grep -q "^--export=ALL,LD_PRELOAD=$library" srun-args || fail "srun was not given --export=ALL,LD_PRELOAD=$library"
-  echo "srun arguments: $(tr '\n' ' ' <srun-args)"
   [ "$(profile_ranks out)" = "$ranks" ] || fail "profile.json says ranks=$(profile_ranks out), not $ranks"
 }
 
+check_srun() {
+  local ranks=$1
+  run_commtune env run -o out -- srun --mpi="$plugin" -n "$ranks" "$probe" env
+  [ $status -eq 0 ] || fail "exited with $status"
+  check_ranks "$ranks"
+  [ -z "$(cat srun-preload 2>/dev/null)" ] || fail "srun itself got LD_PRELOAD=$(cat srun-preload)"
+  grep -q "^--export=ALL,LD_PRELOAD=$library" srun-args || fail "srun was not given --export=ALL,LD_PRELOAD=$library"
+  echo "srun arguments: $(tr '\n' ' ' <srun-args)"
+}
+
 case $case_name in
-  ranks2) check_ranks 2 ;;
-  ranks4) check_ranks 4 ;;
+  ranks2) check_srun 2 ;;
+  ranks4) check_srun 4 ;;
+  salloc_mpirun)
+    timeout 120 salloc -n 2 "$commtune" run -o out -- "$mpiexec" "$probe" env >env.out 2>env.err
+    status=$?
+    echo "salloc -n 2 commtune run -o out -- $mpiexec $probe env -> exit $status"
+    sed 's/^/  stderr: /' env.err | tail -n 20
+    [ $status -eq 0 ] || fail "exited with $status"
+    check_ranks 2
+    ;;
   exit_code)
     # The extra word "a,b" (which the probe ignores) puts a comma into COMMTUNE_COMMAND, which srun's
     # --export cannot carry: it must reach the ranks through srun's environment, whole.

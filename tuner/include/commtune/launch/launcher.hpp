@@ -1,8 +1,8 @@
 // The launch layer: how commtune starts an MPI job. It tells which launcher a command starts with,
 // rewrites the command so that named environment variables reach the ranks, starts it from an
 // argument vector (no shell), forwards termination signals to it, waits for it under a time limit
-// and maps how it ended to an exit code. `commtune run`, `commtune kernel` and the tuner's sweeps
-// all start jobs through it, so that the tuner never depends on the command line (cli/).
+// and maps how it ended to an exit code. `commtune run` and `commtune kernel` start their jobs
+// through it; it lives in tuner/ so that the tuner's sweeps can too without depending on cli/.
 #pragma once
 
 #include <chrono>
