@@ -162,6 +162,8 @@ stop_daemons() {
 
 start() {
   local dir=$1
+  # slurmd runs the jobs' tasks as their users and SlurmUser is root: only root can start this.
+  [[ $(id -u) == 0 ]] || die "needs root (slurmd starts tasks as their user); configure with -DCOMMTUNE_TEST_SLURM=OFF to skip the Slurm tests"
   for tool in slurmctld slurmd sinfo srun; do
     command -v $tool >/dev/null || die "$tool not found: install Debian's slurm-wlm (scripts/packages.txt)"
   done
