@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "commtune/kernels/declaration.hpp"
 #include "commtune/kernels/json.hpp"
+#include "commtune/launch/launcher.hpp"
 
 namespace commtune::cli {
 namespace {
@@ -129,8 +130,9 @@ void run_kernel(const KernelOptions& options) {
   command.insert(command.end(),
                  {"--iterations", std::to_string(options.iterations), "--warmup", std::to_string(options.warmup)});
   if (!options.output.empty()) command.insert(command.end(), {"--output", fs::absolute(options.output).string()});
-  std::fflush(stdout);
-  throw ExitCode{run_and_wait(command, "commtune kernel")};
+  launch::RunLimits limits;
+  limits.who = "commtune kernel";
+  throw ExitCode{launch::run({command, {}}, limits).exit_code};
 }
 
 }  // namespace

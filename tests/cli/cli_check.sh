@@ -233,8 +233,8 @@ run_rank_environment)
   check_profile out
   ;;
 run_openmpi_exports)
-  # With Open MPI's mpirun commtune names every variable the ranks need with -x (mpirun passes
-  # only those to ranks on other nodes), LD_PRELOAD with its value so that mpirun itself does not
+  # With Open MPI's mpirun commtune passes every variable the ranks need as -x NAME=value (mpirun
+  # passes only those to ranks on other nodes), so that mpirun itself has none of them: it does not
   # load the library. A spy launcher, recognised as Open MPI's by its name, records its arguments
   # and its own LD_PRELOAD and starts the real one.
   real_launcher=$(command -v "${launcher[0]}") || { echo "cli: no launcher ${launcher[0]}" >&2; exit 1; }
@@ -249,7 +249,7 @@ run_openmpi_exports)
   echo "$args" | grep -A1 -x -- '-x' | grep -qx "LD_PRELOAD=$library" || fail "mpirun was not given '-x LD_PRELOAD=$library'"
   [ -z "$(cat launcher-preload)" ] || fail "mpirun itself got LD_PRELOAD=$(cat launcher-preload)"
   for name in COMMTUNE_OUTPUT COMMTUNE_CLOCK COMMTUNE_MODE COMMTUNE_COMMAND COMMTUNE_REPORT; do
-    echo "$args" | grep -A1 -x -- '-x' | grep -qx "$name" || fail "mpirun was not given '-x $name'"
+    echo "$args" | grep -A1 -x -- '-x' | grep -q "^$name=" || fail "mpirun was not given '-x $name=...'"
   done
   # The -x options go before the program, where mpirun reads its own options.
   program_line=$(echo "$args" | grep -nxF "$probe" | head -1 | cut -d: -f1)
