@@ -1,4 +1,4 @@
-// `commtune kernels`: lists every kernel and its parameters, read from the kernel registry.
+// `commtune kernels`: lists every kernel declaration: parameters, constraints and metrics.
 // `commtune kernel NAME [--param k=v]... [--iterations N] [--warmup N] [-o FILE] [-- launcher...]`:
 // validates the parameters, then runs `<launcher...> commtune-kernel-run NAME ...` and passes its
 // JSON and exit code through.
@@ -12,20 +12,20 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "build_info.hpp"
 #include "commands.hpp"
-#include "commtune/kernels/kernel.hpp"
+#include "commtune/kernels/declaration.hpp"
+#include "commtune/kernels/json.hpp"
+#include "commtune/launch/launcher.hpp"
 
 namespace commtune::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using kernels::Kernel;
-using kernels::KernelRegistry;
+using kernels::KernelDeclaration;
 using kernels::ParamSpace;
 
 struct ListOptions {
@@ -53,61 +53,44 @@ fs::path kernel_runner_path() {
 }
 
 void list_kernels(const ListOptions& options) {
-  const auto all = KernelRegistry::instance().all();
+  const auto& all = kernels::builtin_declarations();
   if (options.json) {
-    nlohmann::json doc;
-    doc["schema"] = "commtune.kernel_list/1";
-    doc["kernels"] = nlohmann::json::array();
-    for (const Kernel* kernel : all) {
-      const auto& info = kernel->info();
-      nlohmann::json entry{{"name", info.name},
-                           {"technique", info.technique},
-                           {"description", info.description},
-                           {"baseline_variant", info.baseline_variant}};
-      entry["params"] = nlohmann::json::array();
-      for (const auto& spec : info.params.specs()) {
-        nlohmann::json p{{"name", spec.name}, {"type", kernels::to_string(spec.type)}, {"default", spec.default_value},
-                         {"unit", spec.unit}, {"description", spec.description},       {"log_scale", spec.log_scale}};
-        if (spec.type == kernels::ParamType::Choice) {
-          p["choices"] = spec.choices;
-        } else if (spec.type == kernels::ParamType::Integer || spec.type == kernels::ParamType::Real ||
-                   spec.type == kernels::ParamType::Bytes) {
-          p["min"] = spec.min;
-          p["max"] = spec.max;
-        }
-        entry["params"].push_back(p);
-      }
-      doc["kernels"].push_back(entry);
-    }
-    fmt::print("{}\n", doc.dump(2));
+    fmt::print("{}\n", kernels::kernel_list_json(all));
     return;
   }
   if (all.empty()) {
     fmt::print("no kernels are registered in this build\n");
     return;
   }
-  for (const Kernel* kernel : all) {
-    const auto& info = kernel->info();
-    fmt::print("{}  {}\n", info.name, info.technique);
+  for (const KernelDeclaration* declaration : all) {
+    fmt::print("{}  {}\n", declaration->name, declaration->technique);
     std::size_t width = 0;
-    for (const auto& spec : info.params.specs()) width = std::max(width, spec.name.size());
-    for (const auto& spec : info.params.specs()) {
+    for (const auto& spec : declaration->params.specs()) width = std::max(width, spec.name.size());
+    for (const auto& spec : declaration->params.specs()) {
       // describe_range() carries the unit: "1 .. 1024 ranks (default 64)".
       fmt::print("  {:<{}}  {:<7}  {}\n", spec.name, width, kernels::to_string(spec.type),
                  ParamSpace::describe_range(spec));
       fmt::print("  {:<{}}           {}\n", "", width, spec.description);
     }
-    fmt::print("  baseline: variant={}\n\n", info.baseline_variant);
+    for (const auto& constraint : declaration->params.constraints()) {
+      fmt::print("  constraint: {}\n", kernels::describe(constraint));
+    }
+    std::vector<std::string> metrics;
+    for (const auto& metric : declaration->metrics) {
+      metrics.push_back(
+          fmt::format("{} ({}{})", metric.name, metric.unit, metric.higher_is_better ? ", higher is better" : ""));
+    }
+    fmt::print("  metrics: {}\n", fmt::join(metrics, ", "));
+    fmt::print("  baseline: variant={}\n\n", declaration->baseline_variant);
   }
   fmt::print("Run one: commtune kernel NAME --param name=value ... [--iterations N] [-- mpirun -np 4]\n");
 }
 
 void run_kernel(const KernelOptions& options) {
-  const Kernel* kernel = KernelRegistry::instance().find(options.name);
-  if (!kernel) {
-    std::vector<std::string> names;
-    for (const Kernel* k : KernelRegistry::instance().all()) names.push_back(k->info().name);
-    fmt::print(stderr, "commtune kernel: unknown kernel '{}'; available: {}\n", options.name, fmt::join(names, ", "));
+  const KernelDeclaration* declaration = kernels::find_declaration(options.name);
+  if (!declaration) {
+    fmt::print(stderr, "commtune kernel: unknown kernel '{}'; available: {}\n", options.name,
+               fmt::join(kernels::builtin_kernel_names(), ", "));
     throw ExitCode{2};
   }
   // Validate here, before a launcher starts ranks that would all reject the same mistake.
@@ -121,7 +104,7 @@ void run_kernel(const KernelOptions& options) {
     overrides[pair.substr(0, equals)] = pair.substr(equals + 1);
   }
   try {
-    kernel->info().params.resolve(overrides);
+    declaration->params.resolve(overrides);
   } catch (const std::exception& e) {
     fmt::print(stderr, "commtune kernel: {}: {}\n", options.name, e.what());
     throw ExitCode{2};
@@ -147,8 +130,9 @@ void run_kernel(const KernelOptions& options) {
   command.insert(command.end(),
                  {"--iterations", std::to_string(options.iterations), "--warmup", std::to_string(options.warmup)});
   if (!options.output.empty()) command.insert(command.end(), {"--output", fs::absolute(options.output).string()});
-  std::fflush(stdout);
-  throw ExitCode{run_and_wait(command, "commtune kernel")};
+  launch::RunLimits limits;
+  limits.who = "commtune kernel";
+  throw ExitCode{launch::run({command, {}}, limits).exit_code};
 }
 
 }  // namespace

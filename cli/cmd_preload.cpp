@@ -6,10 +6,9 @@
 namespace commtune::cli {
 
 void add_preload_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand(
-      "preload",
-      "Print the absolute path of the preload library, for setting LD_PRELOAD by hand:\n"
-      "  mpirun -x LD_PRELOAD=$(commtune preload) -x COMMTUNE_OUTPUT=DIR ./app");
+  CLI::App* cmd = app.add_subcommand("preload",
+                                     "Print the absolute path of the preload library, for setting LD_PRELOAD by hand:\n"
+                                     "  mpirun -x LD_PRELOAD=$(commtune preload) -x COMMTUNE_OUTPUT=DIR ./app");
   cmd->callback([] {
     const auto library = find_preload_library();
     if (!library) {

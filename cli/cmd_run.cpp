@@ -1,6 +1,7 @@
 // `commtune run [options] -- <launcher and program...>`: runs the command with the preload
-// library injected and exits with the program's exit code. When the ranks end without
-// MPI_Finalize they leave dumps in DIR/ranks, which it merges into a partial profile.
+// library injected into the ranks and exits with the program's exit code. The ranks' records end
+// up in DIR/ranks (saved by rank 0 at MPI_Finalize, or by each rank when it ends without it),
+// which it merges into profile.json once the launcher has exited (partial in the second case).
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "commtune/launch/launcher.hpp"
 #include "commtune/pmpi/settings.hpp"
 #include "report/report.hpp"
 
@@ -28,54 +30,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum class Launcher { None, OpenMpi, Mpich, Slurm, Other };
-
-std::optional<fs::path> find_in_path(const std::string& name) {
-  if (name.find('/') != std::string::npos) {
-    return access(name.c_str(), X_OK) == 0 ? std::optional<fs::path>(name) : std::nullopt;
-  }
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/bin:/bin";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const fs::path candidate = fs::path(dirs.substr(0, colon)) / name;
-    std::error_code error;
-    if (fs::is_regular_file(candidate, error) && access(candidate.c_str(), X_OK) == 0) return candidate;
-    dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
-  }
-  return std::nullopt;
-}
-
-// Which launcher starts the command: decides how the environment reaches the ranks.
-Launcher classify_launcher(const std::string& argv0) {
-  const auto resolved = find_in_path(argv0);
-  if (!resolved) return Launcher::None;
-  std::error_code error;
-  const std::string real = fs::canonical(*resolved, error).filename().string();
-  const std::string given = fs::path(argv0).filename().string();
-  if (given == "srun" || real == "srun") return Launcher::Slurm;
-  if (real == "orterun" || real == "prterun" || real.find("openmpi") != std::string::npos) return Launcher::OpenMpi;
-  if (real.find("hydra") != std::string::npos || real.find("mpich") != std::string::npos) return Launcher::Mpich;
-  if (given == "mpirun" || given == "mpiexec" || given == "oshrun") return Launcher::Other;
-  return Launcher::None;
-}
-
-// The program a launcher starts: the first argument after it that is an executable file, so that
-// option values such as "-np 2" are passed over.
-std::string program_name(const std::vector<std::string>& command, Launcher launcher) {
-  const std::size_t first = launcher == Launcher::None ? 0 : 1;
-  for (std::size_t i = first; i < command.size(); ++i) {
-    if (command[i].empty() || command[i][0] == '-') continue;
-    if (find_in_path(command[i])) return fs::path(command[i]).filename().string();
-  }
-  return command.empty() ? "program" : fs::path(command.back()).filename().string();
-}
-
 std::string shell_quote(const std::string& word) {
   if (word.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~") == std::string::npos && !word.empty()) return word;
   std::string quoted = "'";
   for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
+}
+
+// What the ranks need besides the library: every COMMTUNE_* variable of our environment, overridden
+// by the settings given on the command line. They travel as they are; the library checks them and
+// warns about what it does not know, so that a stray variable never stops the program.
+std::map<std::string, std::string> rank_settings(const std::map<std::string, std::string>& given) {
+  std::map<std::string, std::string> settings;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string_view variable(*entry);
+    if (!variable.starts_with("COMMTUNE_")) continue;
+    const auto equals = variable.find('=');
+    if (equals == std::string_view::npos) continue;
+    settings[std::string(variable.substr(0, equals))] = variable.substr(equals + 1);
+  }
+  for (const auto& [name, value] : given) {
+    if (!value.empty()) settings[name] = value;
+  }
+  return settings;
 }
 
 struct RunOptions {
@@ -132,8 +109,8 @@ void remove_stale_dumps(const fs::path& dir) {
   }
 }
 
-// After the launcher has exited: says where the profile is, or, when the ranks left dumps instead
-// of reaching MPI_Finalize, merges them into a partial one.
+// After the launcher has exited: merges the ranks' records into profile.json (partial when the
+// ranks did not all reach MPI_Finalize), unless rank 0 wrote it itself (COMMTUNE_REPORT=rank0).
 void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool timed_out,
                     const std::string& timeout_text, bool quiet) {
   const fs::path profile = dir / "profile.json";
@@ -141,6 +118,7 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
   // Written at MPI_Finalize: rank 0's banner has said where already.
   if (profile_after.exists && !(profile_after == profile_before)) return;
   const std::vector<fs::path> dumps = rank_dumps(dir);
+  std::error_code error;
   if (dumps.empty()) {
     if (!quiet) {
       fmt::print(stderr,
@@ -151,7 +129,8 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
     return;
   }
   report::Options options;
-  options.quiet = true;  // the one line below says it all
+  options.quiet = quiet;
+  options.quiet_when_partial = true;  // the one line below says it all
   // The library names what ended each rank and which ranks left no dump; the timeout is what
   // only we know. (A generic "did not reach MPI_Finalize" would repeat what "partial" says.)
   if (timed_out) options.fallback_reason = fmt::format("timeout after {}", timeout_text);
@@ -161,11 +140,13 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
                (dir / "ranks").string(), result.error);
     return;
   }
-  if (quiet) return;
   if (result.complete) {
-    fmt::print(stderr, "commtune: profile written to {}\n", result.profile.string());
-    return;
+    // The profile holds all of it: the output directory looks as after a rank-0 report.
+    for (const fs::path& dump : dumps) fs::remove(dump, error);
+    fs::remove(dir / "ranks", error);  // only when empty
+    return;                            // the report's banner has said where
   }
+  if (quiet) return;
   std::string reason = read_profile_state(result.profile).partial_reason;
   if (reason.empty()) reason = timed_out ? options.fallback_reason : "the program did not reach MPI_Finalize";
   fmt::print(stderr, "commtune: partial profile ({}): {}\n", reason, result.profile.string());
@@ -176,11 +157,12 @@ void run(RunOptions& options, std::vector<std::string> command) {
     fmt::print(stderr, "commtune run: no command given; usage: commtune run [options] -- mpirun -np 2 ./app\n");
     throw ExitCode{2};
   }
-  std::optional<Timeout> timeout;
+  launch::RunLimits limits;
+  limits.who = "commtune run";
   if (options.timeout) {
     const std::string& text = *options.timeout;
-    const auto limit = parse_timeout(text);
-    if (!limit) {
+    limits.time_limit = parse_timeout(text);
+    if (!limits.time_limit) {
       fmt::print(stderr,
                  "commtune run: --timeout '{}': not a duration; accepted: N (seconds), Ns, Nm or Nh, with N a "
                  "positive whole number (e.g. 90, 90s, 5m, 1h)\n",
@@ -189,26 +171,24 @@ void run(RunOptions& options, std::vector<std::string> command) {
     }
     // "timeout after 90s" rather than "after 90" in messages and the profile.
     const bool bare_number = text.find_first_not_of("0123456789") == std::string::npos;
-    timeout = Timeout{*limit, bare_number ? text + "s" : text, ""};
+    limits.time_limit_text = bare_number ? text + "s" : text;
   }
-  const Launcher launcher = classify_launcher(command[0]);
-  if (timeout) timeout->program = program_name(command, launcher);
+  const launch::Launcher launcher = launch::classify(command[0]);
+  limits.program = launch::program_name(command, launcher);
   const auto library = find_preload_library();
   if (!library) {
     fmt::print(stderr,
                "commtune run: the preload library was not found next to {} (set COMMTUNE_PRELOAD); "
                "running the program without it\n",
                executable_dir().string());
-    throw ExitCode{run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr)};
+    throw ExitCode{launch::run({command, {}}, limits).exit_code};
   }
 
-  std::string& output = options.settings["COMMTUNE_OUTPUT"];
-  if (const char* from_environment = std::getenv("COMMTUNE_OUTPUT"); output.empty() && from_environment) {
-    output = from_environment;
-  }
+  std::map<std::string, std::string> settings = rank_settings(options.settings);
+  std::string& output = settings["COMMTUNE_OUTPUT"];
   if (output.empty()) {
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    output = fmt::format("commtune-{}-{:%Y%m%d-%H%M%S}", program_name(command, launcher), fmt::localtime(now));
+    output = fmt::format("commtune-{}-{:%Y%m%d-%H%M%S}", limits.program, fmt::localtime(now));
   }
   output = fs::absolute(output).lexically_normal().string();
   std::error_code error;
@@ -220,42 +200,29 @@ void run(RunOptions& options, std::vector<std::string> command) {
                output, error.message());
   }
 
-  // The environment the ranks need: the library, and every setting given on the command line.
-  std::vector<std::string> exported;
+  // The environment the ranks need: the library first, then the settings.
   std::string preload = library->string();
   if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing) preload += std::string(":") + existing;
-  setenv("LD_PRELOAD", preload.c_str(), 1);
-  exported.push_back("LD_PRELOAD");
   std::vector<std::string> quoted;
   for (const std::string& word : command) quoted.push_back(shell_quote(word));
-  options.settings["COMMTUNE_COMMAND"] = fmt::format("{}", fmt::join(quoted, " "));
-  for (const auto& [name, value] : options.settings) {
-    if (value.empty()) continue;
-    setenv(name.c_str(), value.c_str(), 1);
+  settings["COMMTUNE_COMMAND"] = fmt::format("{}", fmt::join(quoted, " "));
+  // We merge the ranks' records once the launcher has exited, so that the program never loads the
+  // report library (libdw, call-site resolution, JSON): a cheaper MPI_Finalize.
+  if (!settings.contains("COMMTUNE_REPORT")) settings["COMMTUNE_REPORT"] = "commtune";
+  if (settings["COMMTUNE_QUIET"] == "1") options.quiet = true;
+  std::vector<launch::EnvironmentVariable> variables{{"LD_PRELOAD", preload}};
+  for (const auto& [name, value] : settings) {
+    if (!value.empty()) variables.push_back({name, value});
   }
-  // Settings given as environment variables travel as they are; the library checks them and
-  // warns about what it does not know, so that a stray variable never stops the program.
-  for (char** entry = environ; *entry; ++entry) {
-    const std::string_view variable(*entry);
-    if (variable.starts_with("COMMTUNE_")) exported.emplace_back(variable.substr(0, variable.find('=')));
-  }
-  if (const char* quiet = std::getenv("COMMTUNE_QUIET"); quiet && std::string_view(quiet) == "1") options.quiet = true;
-  // Open MPI's mpirun passes only the variables named with -x to ranks on other nodes; Hydra and
-  // srun pass the whole environment.
-  if (launcher == Launcher::OpenMpi) {
-    std::vector<std::string> with_exports = {command[0]};
-    for (const std::string& name : exported) {
-      with_exports.push_back("-x");
-      with_exports.push_back(name);
-    }
-    with_exports.insert(with_exports.end(), command.begin() + 1, command.end());
-    command = std::move(with_exports);
-  }
-
+  const launch::LaunchCommand launch_command = launch::with_environment(std::move(command), launcher, variables);
   remove_stale_dumps(output);
   const FileVersion profile_before = file_version(fs::path(output) / "profile.json");
-  const int exit_code = run_and_wait(command, "commtune run", timeout ? &*timeout : nullptr);
-  finish_profile(output, profile_before, timeout && timeout->expired, timeout ? timeout->text : "", options.quiet);
+  const launch::RunResult result = launch::run(launch_command, limits);
+  finish_profile(output, profile_before, result.timed_out, limits.time_limit_text, options.quiet);
+  // Trace mode: the logs as OTF2 and a timeline, as `commtune export DIR` writes them; the run's
+  // exit code stays the program's.
+  if (settings["COMMTUNE_MODE"] == "trace") export_trace(output, options.quiet);
+  const int exit_code = result.exit_code;
   throw ExitCode{exit_code};
 }
 
@@ -297,6 +264,9 @@ void add_run_command(CLI::App& app) {
       option->check(CLI::IsMember(accepted));
     }
   }
+  cmd->add_flag_callback(
+      "--trace", [options] { options->settings["COMMTUNE_MODE"] = "trace"; },
+      "Also log every MPI call to DIR/trace (docs/trace.md): short for --mode trace");
   cmd->add_option("--timeout", options->timeout,
                   "Stop the program when it is still running after this long: 90 or 90s, 5m, 1h. It gets SIGTERM "
                   "(the ranks then write what they recorded), SIGKILL 10 s later; the exit code is 124 and the "

@@ -32,10 +32,15 @@ int main(int argc, char** argv) {
   commtune::cli::add_preload_command(app);
   commtune::cli::add_kernels_commands(app);
   commtune::cli::add_report_command(app);
+  commtune::cli::add_export_command(app);
+  commtune::cli::add_results_command(app);
+  commtune::cli::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    // `commtune export` exits with 2 on usage errors, as its help says (CLI11's codes are its own).
+    return code != 0 && app.got_subcommand("export") ? 2 : code;
   } catch (const commtune::cli::ExitCode& e) {
     return e.code;
   }

@@ -8,17 +8,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cmath>
 #include <exception>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "commtune/kernels/json.hpp"
 #include "commtune/kernels/kernel.hpp"
-#include "commtune/kernels/measure.hpp"
 
 namespace {
 
@@ -66,35 +64,6 @@ std::string mpi_library_version() {
   return version;
 }
 
-// JSON cannot carry NaN or infinity; a metric that is not finite is reported as null.
-nlohmann::ordered_json number_or_null(double value) {
-  return std::isfinite(value) ? nlohmann::ordered_json(value) : nullptr;
-}
-
-nlohmann::ordered_json to_json(const Kernel& kernel, const ParamSet& params, const Arguments& args,
-                               const KernelResult& result, int ranks, int thread_level) {
-  const auto summary = commtune::kernels::summarize(result.iteration_times_s);
-  nlohmann::ordered_json doc;
-  doc["schema"] = commtune::kernels::kResultSchema;
-  doc["kernel"] = kernel.info().name;
-  doc["params"] = params.values();
-  doc["ranks"] = ranks;
-  doc["iterations"] = args.iterations;
-  doc["warmup"] = args.warmup;
-  doc["iteration_times_s"] = result.iteration_times_s;
-  doc["summary_s"] = {
-      {"min", summary.min}, {"median", summary.median}, {"mean", summary.mean}, {"stddev", summary.stddev}};
-  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : result.metrics) metrics[name] = number_or_null(value);
-  doc["metrics"] = metrics;
-  doc["checksum"] = result.checksum;
-  doc["notes"] = result.notes;
-  doc["host"] = host_name();
-  doc["mpi_library"] = mpi_library_version();
-  doc["mpi_thread_level"] = thread_level_name(thread_level);
-  return doc;
-}
-
 // Resolves the parameters; returns the error message instead when they are not accepted.
 std::optional<std::string> resolve(const Kernel& kernel, const std::vector<std::string>& pairs, ParamSet& out) {
   std::map<std::string, std::string> overrides;
@@ -106,7 +75,7 @@ std::optional<std::string> resolve(const Kernel& kernel, const std::vector<std::
     overrides[pair.substr(0, equals)] = pair.substr(equals + 1);
   }
   try {
-    out = kernel.info().params.resolve(overrides);
+    out = kernel.declaration().params.resolve(overrides);
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -151,18 +120,23 @@ int main(int argc, char** argv) {
   Kernel* kernel = KernelRegistry::instance().find(args.kernel);
   if (!kernel) {
     std::string names;
-    for (const Kernel* k : KernelRegistry::instance().all()) names += (names.empty() ? "" : ", ") + k->info().name;
+    for (const Kernel* k : KernelRegistry::instance().all())
+      names += (names.empty() ? "" : ", ") + k->declaration().name;
     return fail(2, fmt::format("unknown kernel '{}'; available: {}", args.kernel, names));
   }
   ParamSet params;
   if (auto error = resolve(*kernel, args.params, params)) return fail(2, fmt::format("{}: {}", args.kernel, *error));
 
-  KernelResult result;
+  const commtune::kernels::RunContext context{.ranks = ranks,
+                                              .options = {.iterations = args.iterations, .warmup = args.warmup},
+                                              .host = host_name(),
+                                              .mpi_library = mpi_library_version(),
+                                              .mpi_thread_level = thread_level_name(thread_level)};
+  std::string text;
   try {
-    commtune::kernels::RunOptions options;
-    options.iterations = args.iterations;
-    options.warmup = args.warmup;
-    result = kernel->run(params, options, MPI_COMM_WORLD);
+    const KernelResult result = kernel->run(params, context.options, MPI_COMM_WORLD);
+    // Also checks that every metric is declared: an undeclared one is a bug in the kernel.
+    text = commtune::kernels::kernel_result_json(kernel->declaration(), params, context, result) + "\n";
   } catch (const std::exception& e) {
     // A kernel that throws on some ranks only would leave the others blocked in a collective.
     fmt::print(stderr, "commtune-kernel-run: rank {}: kernel '{}' failed: {}\n", rank, args.kernel, e.what());
@@ -170,10 +144,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const auto doc = to_json(*kernel, params, args, result, ranks, thread_level);
   int code = 0;
   if (rank == 0) {
-    const std::string text = doc.dump(2) + "\n";
     if (args.output.empty()) {
       fmt::print("{}", text);
       std::fflush(stdout);

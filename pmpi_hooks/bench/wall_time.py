@@ -7,6 +7,10 @@ not enter the timings.
 
   python3 pmpi_hooks/bench/wall_time.py --build build --runs 5 --ranks 2 -- \\
       lmp -in pmpi_hooks/bench/lammps/in.melt_comm -log none
+
+--via commtune times `commtune run --quiet -- <launcher> ...` (the CLI, the launcher without the
+library, rank 0 saving the records and the merge after the launcher exits) instead of
+`<launcher> -x LD_PRELOAD=...`; --mode off passes COMMTUNE_MODE=off; --no-rss skips the memory runs.
 """
 
 import argparse
@@ -39,10 +43,14 @@ def main():
     parser.add_argument("--launcher", default="mpirun")
     parser.add_argument("--launcher-flag", action="append", default=[], help="extra launcher option (repeatable)")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--via", choices=("preload", "commtune"), default="preload")
+    parser.add_argument("--mode", choices=("profile", "off"), default="profile")
+    parser.add_argument("--no-rss", action="store_true")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
     library = str((pathlib.Path(options.build) / "lib" / "libcommtune_pmpi.so").resolve())
+    commtune = str((pathlib.Path(options.build) / "bin" / "commtune").resolve())
     base = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("COMMTUNE_")}
     work = tempfile.mkdtemp(prefix="commtune-wall-")
     launcher = [options.launcher, "-np", str(options.ranks), *options.launcher_flag]
@@ -50,12 +58,17 @@ def main():
     def launch(with_library, wrapped=None):
         env = dict(base)
         extra = []
+        front = launcher
         if with_library:
-            env.update(COMMTUNE_QUIET="1", COMMTUNE_OUTPUT=os.path.join(work, "profile"))
-            extra = ["-x", f"LD_PRELOAD={library}", "-x", "COMMTUNE_QUIET", "-x", "COMMTUNE_OUTPUT"]
+            env.update(COMMTUNE_QUIET="1", COMMTUNE_OUTPUT=os.path.join(work, "profile"), COMMTUNE_MODE=options.mode)
+            extra = ["-x", f"LD_PRELOAD={library}", "-x", "COMMTUNE_QUIET", "-x", "COMMTUNE_OUTPUT", "-x",
+                     "COMMTUNE_MODE"]
+            if options.via == "commtune":
+                front = [commtune, "run", "--", *launcher]
+                extra = []
         prefix = [sys.executable, os.path.abspath(__file__), "--rss-child", wrapped] if wrapped else []
         start = time.monotonic()
-        subprocess.run(launcher + extra + prefix + command, env=env, check=True, cwd=work,
+        subprocess.run(front + extra + prefix + command, env=env, check=True, cwd=work,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return time.monotonic() - start
 
@@ -63,8 +76,8 @@ def main():
     for _ in range(options.runs):
         for with_library in (False, True):
             times[with_library].append(launch(with_library))
-    rss = {}
-    for with_library in (False, True):
+    rss = {False: 0, True: 0}
+    for with_library in (False, True) if not options.no_rss else ():
         out = tempfile.mkdtemp(prefix="rss-", dir=work)
         launch(with_library, out)
         rss[with_library] = max(int(p.read_text()) for p in pathlib.Path(out).glob("rss-*"))
@@ -77,9 +90,13 @@ def main():
         # Other tenants of a shared machine only ever lengthen a run: the fastest is the least disturbed.
         ("wall time, fastest run (s)", f"{fastest_without:.3f}", f"{fastest_with:.3f}",
          f"{100.0 * (fastest_with / fastest_without - 1.0):+.2f}%"),
-        ("peak RSS of the largest rank (MiB)", f"{rss[False] / 1024:.1f}", f"{rss[True] / 1024:.1f}",
-         f"{(rss[True] - rss[False]) / 1024:+.1f} MiB"),
+        # Pairs run back to back share the machine's state: the median of their ratios.
+        ("wall time, median of the pairs' ratios", "", "",
+         f"{100.0 * (statistics.median(w / o for o, w in zip(times[False], times[True])) - 1.0):+.2f}%"),
     ]
+    if not options.no_rss:
+        rows.append(("peak RSS of the largest rank (MiB)", f"{rss[False] / 1024:.1f}", f"{rss[True] / 1024:.1f}",
+                     f"{(rss[True] - rss[False]) / 1024:+.1f} MiB"))
     print("command: " + " ".join(command))
     print("runs without: " + ", ".join(f"{t:.3f}" for t in times[False]))
     print("runs with:    " + ", ".join(f"{t:.3f}" for t in times[True]))

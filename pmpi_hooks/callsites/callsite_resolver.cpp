@@ -177,12 +177,50 @@ int no_separate_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const c
   return -1;
 }
 
+// Whether a separate debug file for the module can be on this machine: where libdwfl's standard
+// search looks (its build-id under /usr/lib/debug/.build-id, its .gnu_debuglink name beside it, in
+// .debug/ beside it, or under /usr/lib/debug). When it cannot, that search would end by loading
+// libdebuginfod, and with it libcurl, TLS and Kerberos (elfutils 0.188 does so even with
+// DEBUGINFOD_URLS unset): tens of milliseconds of every report, for modules without debug info.
+bool local_debug_file_possible(Dwfl_Module* module, const char* file_name, const char* debuglink_file) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const unsigned char* build_id = nullptr;
+  GElf_Addr build_id_address = 0;
+  const int id_bytes = dwfl_module_build_id(module, &build_id, &build_id_address);
+  if (id_bytes > 1) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string path = "/usr/lib/debug/.build-id/";
+    path += kHex[build_id[0] >> 4];
+    path += kHex[build_id[0] & 15];
+    path += '/';
+    for (int i = 1; i < id_bytes; ++i) path += {kHex[build_id[i] >> 4], kHex[build_id[i] & 15]};
+    if (fs::exists(path + ".debug", error)) return true;
+  }
+  if (!debuglink_file || !file_name) return false;
+  const fs::path dir = fs::path(file_name).parent_path();
+  for (const fs::path& candidate : {dir / debuglink_file, dir / ".debug" / debuglink_file,
+                                    fs::path("/usr/lib/debug") / dir.relative_path() / debuglink_file}) {
+    if (fs::exists(candidate, error)) return true;
+  }
+  return false;
+}
+
+int local_separate_debuginfo(Dwfl_Module* module, void** user_data, const char* module_name, Dwarf_Addr base,
+                             const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                             char** debuginfo_file_name) {
+  const char* servers = std::getenv("DEBUGINFOD_URLS");  // the user asked for debuginfod: let libdwfl use it
+  if ((!servers || !*servers) && !local_debug_file_possible(module, file_name, debuglink_file)) return -1;
+  return dwfl_standard_find_debuginfo(module, user_data, module_name, base, file_name, debuglink_file, debuglink_crc,
+                                      debuginfo_file_name);
+}
+
 // libdwfl keeps a pointer to its callbacks for the whole session, hence static storage. Modules
 // are always reported with their file, so find_elf is never needed to locate one.
 const Dwfl_Callbacks* dwfl_callbacks(bool separate_debuginfo) {
   static char* default_debuginfo_path = nullptr;  // /usr/lib/debug, .build-id and .gnu_debuglink
   static const Dwfl_Callbacks with_separate{.find_elf = dwfl_build_id_find_elf,
-                                            .find_debuginfo = dwfl_standard_find_debuginfo,
+                                            .find_debuginfo = local_separate_debuginfo,
                                             .section_address = dwfl_offline_section_address,
                                             .debuginfo_path = &default_debuginfo_path};
   static const Dwfl_Callbacks module_only{.find_elf = dwfl_build_id_find_elf,

@@ -357,6 +357,11 @@ def _volume_plan(function: Function, template: str, sent: str, received: str) ->
     return Plan(template, order, body)
 
 
+def _payload_sample(buf: str, bytes_: str, count: str, datatype: str) -> str:
+    """The compressibility sampler's counter check on a send's payload (runtime/payload.hpp)."""
+    return f"payload::consider(call.site(), {buf}, {bytes_}, {count}, {datatype});"
+
+
 def plan(function: Function) -> Plan:
     return with_request_tracking(function, volume_plan(function))
 
@@ -402,7 +407,11 @@ def volume_plan(function: Function) -> Plan:
                 f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), bytes);"]
         if not nonblocking:
             body.append(f"call.note_send_wait(bytes, {'true' if base == 'Ssend' else 'false'});")
-        return Plan("p2p_send", [n("count"), n("datatype"), n("dest"), n("comm")], body)
+        uses = [n("count"), n("datatype"), n("dest"), n("comm")]
+        if have("buf"):  # a header naming the buffer otherwise still counts bytes, without samples
+            body.append(_payload_sample(n("buf"), "bytes", n("count"), n("datatype")))
+            uses.insert(0, n("buf"))
+        return Plan("p2p_send", uses, body)
     if base in P2P_SEND_INIT and have("count", "datatype", "dest", "request", "comm"):
         body = [f"track_request(*{n('request')}, call, RequestKind::PersistentSend, "
                 f"peer_bytes({n('dest')}, {n('count')}, {n('datatype')}), peers::world_rank({n('comm')}, {n('dest')}));"]
@@ -422,6 +431,10 @@ def volume_plan(function: Function) -> Plan:
         count, dtype = ("sendcount", "sendtype") if "sendcount" in names else (n("count"), n("datatype"))
         body = [f"call.add_message(peers::world_rank({n('comm')}, {n('dest')}), peer_bytes({n('dest')}, {count}, {dtype}));"]
         uses = [count, dtype, n("dest"), n("comm")]
+        buf = next((n(role) for role in ("send_buf", "buf") if role in roles), None)
+        if buf:
+            body.append(_payload_sample(buf, f"peer_bytes({n('dest')}, {count}, {dtype})", count, dtype))
+            uses.insert(0, buf)
         if "request" in roles:  # Isendrecv: the receive completes later
             body.append(f"track_request(*{n('request')}, call, RequestKind::Recv);")
             uses.append(n("request"))
@@ -495,6 +508,48 @@ def wait_kind(function: Function, plan_: Plan) -> str:
     return "none"
 
 
+# Trace mode (runtime/trace.cpp): the communicator, peer and tag a call's record carries (INT_MIN:
+# the function has no such argument), and the communicators that constructors return, recorded at
+# creation so that their ids agree across ranks. Their values come from `value(arg)`, the C
+# expression of a C argument (None when the binding cannot convert it).
+PEER_ROLES = ("dest", "source", "root", "target_rank")
+# Take or return an existing communicator, or return one not usable yet (MPI_Comm_idup's).
+NOT_CONSTRUCTORS = {"MPI_Comm_free", "MPI_Comm_disconnect", "MPI_Comm_get_parent", "MPI_Comm_idup",
+                    "MPI_Comm_idup_with_info"}  # fmt: skip
+
+
+def created_comm(function: Function) -> Arg | None:
+    if function.name in NOT_CONSTRUCTORS:
+        return None
+    for arg in function.args:
+        if arg.base == "MPI_Comm" and arg.pointers == 1 and not arg.array and "const" not in arg.text:
+            return arg
+    return None
+
+
+def trace_statements(function: Function, plan_: Plan, value, succeeded: str, status: str | None) -> list[str]:
+    roles = classify(function)
+
+    def role_value(role: str | None, absent: str) -> str:
+        return (value(roles[role]) if role in roles else None) or absent
+
+    comm = role_value("comm", "MPI_COMM_NULL")
+    peer = role_value(next((r for r in PEER_ROLES if r in roles), None), "INT_MIN")
+    tag = role_value("tag", "INT_MIN")
+    # A blocking receive's status names the actual source and tag (MPI_ANY_SOURCE, MPI_ANY_TAG).
+    status = f"{succeeded} ? {status} : nullptr" if status and plan_.template == "p2p_recv" else "nullptr"
+    lines = []
+    if (comm, peer, tag) != ("MPI_COMM_NULL", "INT_MIN", "INT_MIN"):
+        lines.append(f"call.trace_args({comm}, {peer}, {tag}, {status});")
+    created = created_comm(function)
+    new_comm = value(created) if created else None
+    if new_comm:
+        lines.append(f'if ({succeeded}) trace::comm_created({new_comm}, "{function.name}");')
+    if not lines:
+        return []
+    return ["if (call.tracing()) {"] + [f"  {line}" for line in lines] + ["}"]
+
+
 def _record_params(function: Function, plan_: Plan) -> str:
     uses = plan_.uses
     by_name = {a.name: a for a in function.args}
@@ -505,6 +560,8 @@ def _record_params(function: Function, plan_: Plan) -> str:
             params.append(f"const MPI_Status* {name}")
         elif arg.base == "void" and arg.pointers == 1:
             params.append(f"const void* {name}")
+        elif arg.base == "MPI_Datatype" and arg.pointers == 1:
+            params.append(f"Datatypes {name}")  # C handles, or Fortran ones to convert
         else:
             params.append(arg.text)
     if plan_.probe:
@@ -547,15 +604,18 @@ def emit_functions_header(functions: list[Function], plans: dict[str, Plan]) -> 
 PRELUDE = """// Generated by pmpi_hooks/generator/mpiwrap.py from the installed mpi.h. Do not edit.
 #include <mpi.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 
 #include "runtime/call_scope.hpp"
 #include "runtime/export.hpp"
 #include "runtime/fortran.hpp"
+#include "runtime/payload.hpp"
 #include "runtime/peers.hpp"
 #include "runtime/requests.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/trace.hpp"
 #include "runtime/volumes.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -605,6 +665,9 @@ def emit_c_wrappers(functions: list[Function], plans: dict[str, Plan]) -> str:
             lines.append(f"  {BEFORE_CALL[f.name]}")
         lines.append(f"  const {f.ret} result_ = {f.pmpi}({call_args});")
         lines.append("  call.stop();")
+        c_value = lambda arg: f"*{arg.name}" if arg.pointers == 1 and arg.base == "MPI_Comm" else arg.name
+        succeeded = "result_ == MPI_SUCCESS" if f.ret == "int" else "true"
+        lines += [f"  {t}" for t in trace_statements(f, p, c_value, succeeded, p.status)]
         if p.body:
             success = " && result_ == MPI_SUCCESS" if f.ret == "int" else ""
             arguments = "".join(", " + u for u in p.uses) + (", arrived_" if p.probe else "")
@@ -639,12 +702,21 @@ def fortran_value(arg: Arg, ref: str) -> str | None:
         return f"fortran::int_array({ref})"
     if arg.pointers == 1 and arg.base in {"MPI_Count", "MPI_Aint"}:
         return f"static_cast<const {arg.base}*>({ref})"
-    # Datatype arrays (Alltoallw) are left unconverted: their length is only known from the
-    # communicator, and reading past a Fortran array is not ours to risk. Those calls are counted
-    # and timed without bytes.
+    # Datatype arrays (Alltoallw): their length is known only from the communicator, so the
+    # handles are converted one by one as the record reads them.
+    if arg.pointers == 1 and arg.base == "MPI_Datatype":
+        return f"Datatypes::fortran(static_cast<const MPI_Fint*>({ref}))"
     if arg.pointers == 1 and arg.base == "void":
         return f"fortran::buffer({ref})"
     return None
+
+
+def fortran_trace_value(function: Function, arg: Arg) -> str | None:
+    """fortran_value() of an argument the trace reads; a constructor's output communicator too."""
+    ref = f"a{function.args.index(arg)}"
+    if arg.base == "MPI_Comm" and arg.pointers == 1:
+        return f"PMPI_Comm_f2c(*static_cast<const MPI_Fint*>({ref}))"
+    return fortran_value(arg, ref)
 
 
 def fortran_symbols_for(functions: list[Function], exported: set[str]) -> list[tuple[str, Function]]:
@@ -718,7 +790,7 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
         typedef = "void (*)(" + ", ".join(p_.rsplit(" ", 1)[0] for p_ in params) + ")"
         symbols.append(symbol)
         if f.name in HAND_WRITTEN:
-            lines.append(f"// template: hand_written (runtime/fortran_special.cpp)")
+            lines.append(f"// template: hand_written (runtime/fortran.cpp)")
             lines.append(f'extern "C" COMMTUNE_EXPORT void {symbol}({", ".join(params)}) {{')
             lines.append(f'  static const auto real = reinterpret_cast<{typedef}>(fortran::resolve("{symbol}"));')
             binding = "fortran::Binding::F08" if "_f08" in symbol.lower() else "fortran::Binding::Legacy"
@@ -756,6 +828,8 @@ def emit_fortran_wrappers(functions: list[Function], plans: dict[str, Plan], exp
             lines.append(f"  {BEFORE_CALL[f.name]}")
         lines.append(f"  real({', '.join(forwarded)});")
         lines.append("  call.stop();")
+        lines += [f"  {t}" for t in trace_statements(f, p, lambda arg: fortran_trace_value(f, arg),
+                                                     "fortran::succeeded(ierror)", None)]
         if p.body and convertible:
             if p.status:
                 lines.append("  MPI_Status status_c;")

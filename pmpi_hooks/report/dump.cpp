@@ -18,6 +18,9 @@ class DumpReader {
   explicit DumpReader(const std::string& source) : source_(source) {}
 
   void set_rank(int rank) { rank_ = rank; }
+  // How many counter values each site holds (the rank's measured events).
+  void set_counter_count(std::size_t count) { counter_count_ = count; }
+  std::size_t counter_count() const { return counter_count_; }
 
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
     const std::string where = rank_ >= 0 ? fmt::format("{} (rank {})", source_, rank_) : source_;
@@ -83,39 +86,50 @@ class DumpReader {
  private:
   std::string source_;
   int rank_ = -1;
+  std::size_t counter_count_ = 0;
 };
 
-// Command lines and host names can hold any bytes; the JSON parser accepts only UTF-8. Invalid
-// sequences become U+FFFD (JSON's structure is ASCII, so nothing else changes).
-std::string with_valid_utf8(std::string_view text) {
-  constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
-  std::string valid;
-  valid.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead < 0x80           ? 1
-                               : (lead >> 5) == 0x6  ? 2
-                               : (lead >> 4) == 0xE  ? 3
-                               : (lead >> 3) == 0x1E ? 4
-                                                     : 0;
-    bool ok = length > 0 && i + length <= text.size();
-    std::uint32_t code_point = length > 1 ? lead & (0x7Fu >> length) : lead;
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      ok = (next & 0xC0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    if (ok && length > 1)
-      ok = code_point >= kSmallest[length] && code_point <= 0x10FFFF && (code_point < 0xD800 || code_point > 0xDFFF);
-    if (ok) {
-      valid.append(text.substr(i, length));
-      i += length;
-    } else {
-      valid += "\xEF\xBF\xBD";
-      ++i;
-    }
+// A fixed-length array of counts; empty when absent.
+std::vector<std::uint64_t> counts(const DumpReader& reader, const json& object, const std::string& path,
+                                  const char* key, std::size_t expected_size) {
+  const json& values = reader.array(object, path, key, false);
+  if (!values.empty() && values.size() != expected_size)
+    reader.fail(DumpReader::join(path, key), fmt::format("{} values, expected {}", values.size(), expected_size));
+  std::vector<std::uint64_t> parsed;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    parsed.push_back(reader.count(values[i], fmt::format("{}[{}]", DumpReader::join(path, key), i)));
+  return parsed;
+}
+
+// The site's counters (as many as the rank measured) and payload samples, both optional.
+void parse_measurements(const DumpReader& reader, const json& site, const std::string& path, DumpSite& parsed) {
+  if (site.contains("counters")) parsed.counters = counts(reader, site, path, "counters", reader.counter_count());
+  const std::vector<std::uint64_t> payload = counts(reader, site, path, "payload", 6);
+  if (!payload.empty()) parsed.payload = {payload[0], payload[1], payload[2], payload[3], payload[4], payload[5]};
+}
+
+std::vector<std::string> texts(const DumpReader& reader, const json& object, const std::string& path, const char* key) {
+  std::vector<std::string> parsed;
+  const json& values = reader.array(object, path, key, false);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].is_string())
+      reader.fail(fmt::format("{}[{}]", DumpReader::join(path, key), i),
+                  "expected a string, got " + DumpReader::excerpt(values[i]));
+    parsed.push_back(values[i].get<std::string>());
   }
-  return valid;
+  return parsed;
+}
+
+CounterSetup parse_counter_setup(const DumpReader& reader, const json& root) {
+  CounterSetup setup;
+  const json* counters = reader.find(root, "", "counters", false);
+  if (!counters) return setup;
+  if (!counters->is_object()) reader.fail("counters", "expected an object, got " + DumpReader::excerpt(*counters));
+  setup.requested = texts(reader, *counters, "counters", "requested");
+  setup.measured = texts(reader, *counters, "counters", "measured");
+  setup.notes = texts(reader, *counters, "counters", "notes");
+  setup.fallback = reader.count(*counters, "counters", "fallback", false) != 0;
+  return setup;
 }
 
 DumpSite parse_site(const DumpReader& reader, const json& site, const std::string& path,
@@ -164,6 +178,7 @@ DumpSite parse_site(const DumpReader& reader, const json& site, const std::strin
   parsed.requests = reader.count(site, path, "requests", false);
   parsed.request_life_ticks = reader.count(site, path, "request_life_ticks", false);
   parsed.request_inside_ticks = reader.count(site, path, "request_inside_ticks", false);
+  parse_measurements(reader, site, path, parsed);
   return parsed;
 }
 
@@ -172,7 +187,7 @@ DumpSite parse_site(const DumpReader& reader, const json& site, const std::strin
 RankDump parse_rank_dump(std::string_view text, const std::string& source) {
   json root;
   try {
-    root = json::parse(with_valid_utf8(text));
+    root = json::parse(text);
   } catch (const json::parse_error& error) {
     throw DumpError(fmt::format("{}: not valid JSON: {}", source, error.what()), -1);
   }
@@ -211,6 +226,10 @@ RankDump parse_rank_dump(std::string_view text, const std::string& source) {
   dump.untracked_requests = reader.count(root, "", "untracked_requests", false);
   dump.callsite_depth = reader.count(root, "", "callsite_depth", false);
   dump.size_floor_ticks = reader.bin_values(root, "", "size_floor_ticks");
+  dump.counters = parse_counter_setup(reader, root);
+  reader.set_counter_count(dump.counters.measured.size());
+  if (const std::vector<std::uint64_t> sampling = counts(reader, root, "", "payload_sampling", 3); !sampling.empty())
+    dump.payload_sampling = {sampling[0], sampling[1], sampling[2]};
 
   std::vector<std::string> regions;
   const json& region_names = reader.array(root, "", "regions", false);

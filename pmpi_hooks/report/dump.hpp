@@ -20,6 +20,31 @@ using BinValues = std::vector<std::pair<int, std::uint64_t>>;
 // A code address as recorded: module path and module-relative offset.
 using FrameAddress = std::pair<std::string, std::uint64_t>;
 
+// Compressibility samples of a site's send payloads ("payload" in the dump).
+struct PayloadDump {
+  std::uint64_t samples = 0;
+  std::uint64_t sampled_bytes = 0;
+  std::uint64_t lz4_bytes = 0;
+  std::uint64_t zstd_bytes = 0;  // zstd level 1
+  std::uint64_t lz4_ticks = 0;
+  std::uint64_t zstd_ticks = 0;
+};
+
+// COMMTUNE_PAPI's setup on one rank ("counters" in the dump; absent when not requested).
+struct CounterSetup {
+  std::vector<std::string> requested;
+  std::vector<std::string> measured;  // the order of every site's counter values
+  std::vector<std::string> notes;
+  bool fallback = false;
+};
+
+// Compressibility sampling settings ("payload_sampling": [every, min_bytes, sample_bytes]).
+struct PayloadSampling {
+  std::uint64_t every = 0;  // 0: off (or a dump from before sampling existed)
+  std::uint64_t min_bytes = 0;
+  std::uint64_t sample_bytes = 0;
+};
+
 struct DumpSite {
   std::string function;
   std::string category;              // empty when the dump does not say
@@ -41,6 +66,8 @@ struct DumpSite {
   std::uint64_t requests = 0;
   std::uint64_t request_life_ticks = 0;
   std::uint64_t request_inside_ticks = 0;
+  std::vector<std::uint64_t> counters;  // in the order of RankDump::counters.measured
+  PayloadDump payload;
 };
 
 // Point-to-point sends of the rank to one destination.
@@ -68,6 +95,8 @@ struct RankDump {
   std::uint64_t untracked_requests = 0;
   std::uint64_t callsite_depth = 0;
   BinValues size_floor_ticks;
+  CounterSetup counters;
+  PayloadSampling payload_sampling;
   std::vector<DumpSite> sites;
   std::vector<MatrixRow> matrix;
 };

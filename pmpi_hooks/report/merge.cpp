@@ -160,6 +160,33 @@ std::string describe_partial(const std::vector<RankDump>& dumps, const std::vect
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
+void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+  for (const std::string& item : from)
+    if (std::find(to.begin(), to.end(), item) == to.end()) to.push_back(item);
+}
+
+void merge_counter_setup(CounterSetup& run, const CounterSetup& rank) {
+  add_unique(run.measured, rank.measured);
+  add_unique(run.notes, rank.notes);
+  run.fallback = run.fallback || rank.fallback;
+}
+
+// A site's counters (by the rank's event names) and payload samples.
+void add_measurements(CallSiteStats& stats, RankSummary& summary, const RankDump& dump, const DumpSite& site) {
+  for (std::size_t i = 0; i < site.counters.size() && i < dump.counters.measured.size(); ++i) {
+    stats.counters[dump.counters.measured[i]] += site.counters[i];
+    summary.counters[dump.counters.measured[i]] += site.counters[i];
+  }
+  const double seconds_per_tick = 1.0 / double(dump.ticks_per_second);
+  PayloadTotals& payload = stats.payload;
+  payload.samples += site.payload.samples;
+  payload.sampled_bytes += site.payload.sampled_bytes;
+  payload.lz4_bytes += site.payload.lz4_bytes;
+  payload.zstd_bytes += site.payload.zstd_bytes;
+  payload.lz4_s += double(site.payload.lz4_ticks) * seconds_per_tick;
+  payload.zstd_s += double(site.payload.zstd_ticks) * seconds_per_tick;
+}
+
 }  // namespace
 
 Spread spread_over_ranks(const std::vector<std::pair<int, double>>& values) {
@@ -190,6 +217,13 @@ double MergedRun::mpi_fraction() const {
   return wall_s > 0 && !ranks.empty() ? mpi_s / (wall_s * double(ranks.size())) : 0.0;
 }
 
+double MergedRun::communication_fraction() const {
+  return wall_s > 0 && !ranks.empty() ? communication_s / (wall_s * double(ranks.size())) : 0.0;
+}
+
+bool is_startup(std::string_view function) { return function == "MPI_Init" || function == "MPI_Init_thread"; }
+bool is_shutdown(std::string_view function) { return function == "MPI_Finalize"; }
+
 MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadable_ranks,
                       const std::string& fallback_reason) {
   std::sort(dumps.begin(), dumps.end(), [](const auto& a, const auto& b) { return a.rank < b.rank; });
@@ -203,6 +237,8 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
   run.seconds_per_tick = 1.0 / double(lowest.ticks_per_second);
   run.start_unix_ns = lowest.start_unix_ns;
   run.size = lowest.size;
+  run.counters.requested = lowest.counters.requested;
+  run.payload_sampling = lowest.payload_sampling;
 
   ReceiveFloor floor;
   for (const RankDump& dump : dumps)
@@ -244,11 +280,15 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
       add_counts(stats.sent_sizes, site.sent_sizes);
       add_counts(stats.received_sizes, site.received_sizes);
       stats.comm_size = std::max(stats.comm_size, site.comm_size);
+      add_measurements(stats, summary, dump, site);
 
       FunctionTotals& rank_totals = rank_functions[site.function];
       if (rank_totals.name.empty()) name_function(rank_totals, site.function, category);
       accumulate(rank_totals, site, seconds_per_tick);
-      summary.mpi_s += double(site.ticks) * seconds_per_tick;
+      const double site_s = double(site.ticks) * seconds_per_tick;
+      summary.mpi_s += site_s;
+      if (is_startup(site.function)) summary.startup_s += site_s;
+      if (is_shutdown(site.function)) summary.shutdown_s += site_s;
 
       RegionTotals& region = regions[site.region];
       region.name = site.region;
@@ -270,6 +310,7 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
     // With several threads in MPI at once, MPI time can exceed wall time: application time is
     // then 0 rather than negative.
     summary.app_s = std::max(0.0, summary.wall_s - summary.mpi_s);
+    summary.communication_s = std::max(0.0, summary.mpi_s - summary.startup_s - summary.shutdown_s);
     summary.functions = by_time(std::move(rank_functions));
     for (const MatrixRow& row : dump.matrix) {
       Traffic& traffic = run.traffic[{dump.rank, row.destination}];
@@ -278,9 +319,13 @@ MergedRun merge_dumps(std::vector<RankDump> dumps, const std::set<int>& unreadab
     }
     run.wall_s = std::max(run.wall_s, summary.wall_s);
     run.mpi_s += summary.mpi_s;
+    run.startup_s += summary.startup_s;
+    run.shutdown_s += summary.shutdown_s;
+    run.communication_s += summary.communication_s;
     run.app_s += summary.app_s;
     run.untracked_requests += dump.untracked_requests;
     run.callsite_depth = std::max(run.callsite_depth, int(dump.callsite_depth));
+    merge_counter_setup(run.counters, dump.counters);
     run.ranks.push_back(std::move(summary));
   }
   run.functions = by_time(std::move(functions));

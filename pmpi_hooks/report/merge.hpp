@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,19 @@ struct SiteOnRank {
   double request_inside_s = 0;
 };
 
+// Compressibility samples summed over ranks; times in seconds (each rank's own clock).
+struct PayloadTotals {
+  std::uint64_t samples = 0;
+  std::uint64_t sampled_bytes = 0;
+  std::uint64_t lz4_bytes = 0;
+  std::uint64_t zstd_bytes = 0;
+  double lz4_s = 0;
+  double zstd_s = 0;
+};
+
+// Counter values by event name (COMMTUNE_PAPI): ranks may count different events.
+using CounterValues = std::map<std::string, std::uint64_t>;
+
 struct CallSiteStats {
   int id = 0;  // 1-based, by time_s descending
   std::string function;
@@ -88,6 +102,9 @@ struct CallSiteStats {
 
   int ranks_calling = 0;
   Spread time_per_rank;  // over all merged ranks, 0 for those that never called it
+
+  CounterValues counters;  // over the application phases that ended at this site, summed over ranks
+  PayloadTotals payload;
 };
 
 struct FunctionTotals {
@@ -109,8 +126,12 @@ struct RankSummary {
   std::uint64_t threads = 0;
   double wall_s = 0;
   double mpi_s = 0;
+  double startup_s = 0;                   // in MPI_Init / MPI_Init_thread (part of mpi_s)
+  double shutdown_s = 0;                  // in MPI_Finalize before the record was taken (part of mpi_s)
+  double communication_s = 0;             // mpi_s without start-up and shut-down
   double app_s = 0;                       // wall - MPI, never negative
   std::vector<FunctionTotals> functions;  // most time first
+  CounterValues counters;                 // over all its sites
 };
 
 struct RegionTotals {
@@ -144,6 +165,9 @@ struct MergedRun {
 
   double wall_s = 0;  // the longest rank's
   double mpi_s = 0;   // summed over ranks
+  double startup_s = 0;
+  double shutdown_s = 0;
+  double communication_s = 0;
   double app_s = 0;
   Spread mpi_time;
   Spread app_time;
@@ -154,6 +178,11 @@ struct MergedRun {
   std::vector<RegionTotals> regions;               // most time first
   std::map<std::pair<int, int>, Traffic> traffic;  // (sender, receiver) world ranks
 
+  // COMMTUNE_PAPI: requested as the lowest rank says; measured, notes and fallback over all ranks
+  // (names in first-seen order).
+  CounterSetup counters;
+  PayloadSampling payload_sampling;  // the lowest rank's
+
   double late_sender_s = 0;
   double late_receiver_s = 0;
   double collective_wait_s = 0;
@@ -161,7 +190,13 @@ struct MergedRun {
   int ranks_reported() const { return int(ranks.size()); }
   // mpi_s / (wall_s * ranks_reported)
   double mpi_fraction() const;
+  // communication_s / (wall_s * ranks_reported)
+  double communication_fraction() const;
 };
+
+// Start-up and shut-down are MPI time, but not communication: they are reported apart.
+bool is_startup(std::string_view function);
+bool is_shutdown(std::string_view function);
 
 // How wait_s is estimated, in two sentences (profile.json and summary.txt say it).
 inline constexpr const char* kWaitStateMethod =
@@ -169,6 +204,18 @@ inline constexpr const char* kWaitStateMethod =
     "(a non-consuming probe says) waited its time minus the cost of a same-size receive whose message was "
     "already there (the fastest seen on any rank), and a blocking send likewise (late receiver). "
     "A blocking collective waited the time beyond the fastest instance of that call site on any rank.";
+
+// How the counters and the compressibility figures were measured (profile.json says it).
+inline constexpr const char* kCounterMethod =
+    "Each event counts the application phase before an MPI call (from the same thread's previous MPI call's exit "
+    "to this call's entry), attributed to that call's site; the first phase starts at MPI_Init's exit. "
+    "commtune::TASK-CLOCK is the thread's CPU time in ns (clock_gettime), commtune::PAGE-FAULTS its page faults "
+    "(getrusage); the others are PAPI's.";
+inline constexpr const char* kCompressibilityMethod =
+    "One in sample_every sends of at least min_bytes of contiguous data per call site (MPI_Send, Bsend, Ssend, "
+    "Rsend, their nonblocking forms and the send part of Sendrecv, C and Fortran) is sampled: up to sample_bytes, "
+    "gathered from 16 equal pieces spread over the buffer, compressed with lz4 (LZ4_compress_default) and zstd "
+    "level 1. ratio = sampled bytes / compressed bytes; mb_per_s = sampled bytes per second of compression.";
 
 // Merges `dumps` (at least one; distinct ranks of one world of the same size). Ranks without a
 // dump are missing; those in `unreadable_ranks` had one that could not be used.

@@ -80,6 +80,61 @@ ordered_json callsite_json(const CallSiteStats& site) {
                       {"time_per_rank", spread_json(site.time_per_rank)}};
 }
 
+ordered_json counter_values_json(const CounterValues& values, const std::vector<std::string>& order) {
+  ordered_json json = ordered_json::object();
+  for (const std::string& name : order) {
+    const auto it = values.find(name);
+    json[name] = it == values.end() ? 0 : it->second;
+  }
+  return json;
+}
+
+double ratio(std::uint64_t original, std::uint64_t compressed) {
+  return compressed > 0 ? double(original) / double(compressed) : 0.0;
+}
+
+double megabytes_per_s(std::uint64_t bytes, double seconds) {
+  return seconds > 0 ? double(bytes) / seconds / 1e6 : 0.0;
+}
+
+// callsites[].counters and callsites[].compressibility, when recorded.
+void add_measurements_json(ordered_json& entry, const CallSiteStats& site, const MergedRun& run) {
+  if (!run.counters.measured.empty()) entry["counters"] = counter_values_json(site.counters, run.counters.measured);
+  const PayloadTotals& p = site.payload;
+  if (p.samples == 0) return;
+  entry["compressibility"] = ordered_json{{"samples", p.samples},
+                                          {"sampled_bytes", p.sampled_bytes},
+                                          {"lz4_bytes", p.lz4_bytes},
+                                          {"zstd1_bytes", p.zstd_bytes},
+                                          {"lz4_ratio", ratio(p.sampled_bytes, p.lz4_bytes)},
+                                          {"zstd1_ratio", ratio(p.sampled_bytes, p.zstd_bytes)},
+                                          {"lz4_mb_per_s", megabytes_per_s(p.sampled_bytes, p.lz4_s)},
+                                          {"zstd1_mb_per_s", megabytes_per_s(p.sampled_bytes, p.zstd_s)}};
+}
+
+ordered_json counters_json(const MergedRun& run) {
+  const CounterSetup& setup = run.counters;
+  CounterValues totals;
+  ordered_json per_rank = ordered_json::array();
+  for (const RankSummary& rank : run.ranks) {
+    for (const auto& [name, value] : rank.counters) totals[name] += value;
+    per_rank.push_back(
+        ordered_json{{"rank", rank.rank}, {"values", counter_values_json(rank.counters, setup.measured)}});
+  }
+  return ordered_json{{"requested", setup.requested},   {"measured", setup.measured},
+                      {"fallback", setup.fallback},     {"notes", setup.notes},
+                      {"method", kCounterMethod},       {"totals", counter_values_json(totals, setup.measured)},
+                      {"per_rank", std::move(per_rank)}};
+}
+
+ordered_json compressibility_json(const MergedRun& run) {
+  const PayloadSampling& sampling = run.payload_sampling;
+  return ordered_json{{"sample_every", sampling.every},
+                      {"min_bytes", sampling.min_bytes},
+                      {"sample_bytes", sampling.sample_bytes},
+                      {"method", kCompressibilityMethod}};
+}
+
 ordered_json bins_json(const SizeCounts& counts) {
   ordered_json bins = ordered_json::array();
   for (const auto& [bin, count] : counts) {
@@ -225,6 +280,10 @@ ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& 
   profile["mpi_time_s"] = run.mpi_s;
   profile["app_time_s"] = run.app_s;
   profile["mpi_time_fraction"] = run.mpi_fraction();
+  profile["startup_s"] = run.startup_s;
+  profile["shutdown_s"] = run.shutdown_s;
+  profile["communication_s"] = run.communication_s;
+  profile["communication_fraction"] = run.communication_fraction();
   profile["untracked_requests"] = run.untracked_requests;
   profile["callsite_depth"] = run.callsite_depth;
   profile["functions"] = functions_json(run.functions);
@@ -238,12 +297,19 @@ ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& 
                                     {"reason", rank.reason},
                                     {"wall_time_s", rank.wall_s},
                                     {"mpi_time_s", rank.mpi_s},
+                                    {"startup_s", rank.startup_s},
+                                    {"shutdown_s", rank.shutdown_s},
+                                    {"communication_s", rank.communication_s},
                                     {"app_time_s", rank.app_s},
                                     {"functions", functions_json(rank.functions)}});
   profile["per_rank"] = std::move(per_rank);
 
   ordered_json callsites = ordered_json::array();
-  for (const CallSiteStats& site : run.callsites) callsites.push_back(callsite_json(site));
+  for (const CallSiteStats& site : run.callsites) {
+    ordered_json entry = callsite_json(site);
+    add_measurements_json(entry, site, run);
+    callsites.push_back(std::move(entry));
+  }
   profile["callsites"] = std::move(callsites);
   profile["message_sizes"] = message_sizes_json(run);
   profile["comm_matrix"] = comm_matrix_json(run);
@@ -259,6 +325,8 @@ ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& 
                                    {"bytes_sent", region.bytes_sent},
                                    {"bytes_received", region.bytes_received}});
   profile["regions"] = std::move(regions);
+  if (!run.counters.requested.empty()) profile["counters"] = counters_json(run);
+  profile["compressibility"] = compressibility_json(run);
   return profile;
 }
 

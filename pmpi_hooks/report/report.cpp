@@ -136,7 +136,8 @@ Result write_labeled_report(const std::vector<LabeledDump>& dumps, const fs::pat
   result.profile = dir / "profile.json";
   result.summary = dir / "summary.txt";
   result.complete = run.complete;
-  // Command lines and paths are not always UTF-8: replace what is not rather than fail.
+  // The library writes valid UTF-8 (it escapes the bytes of command lines and paths that are not);
+  // a dump from elsewhere might not be: replace what is not rather than fail.
   const std::string profile =
       profile_json(run, result.warnings, utc_now()).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) +
       "\n";
@@ -144,7 +145,8 @@ Result write_labeled_report(const std::vector<LabeledDump>& dumps, const fs::pat
   if (!write_file(dir, "profile.json", profile, result.error) || !write_file(dir, "summary.txt", summary, result.error))
     return result;
   result.ok = true;
-  if (!options.quiet) std::fputs(banner_text(run, result.profile, result.summary).c_str(), stderr);
+  if (!options.quiet && (run.complete || !options.quiet_when_partial))
+    std::fputs(banner_text(run, result.profile, result.summary).c_str(), stderr);
   return result;
 }
 

@@ -1,7 +1,8 @@
 // The report: rank dumps (schema commtune.rank/1, written by the preload library at MPI_Finalize,
 // MPI_Abort, a fatal signal or a SIGUSR1 snapshot) merged into profile.json (commtune.profile/2)
-// and summary.txt, with call sites resolved to function, file and line. Runs in rank 0's process
-// at MPI_Finalize (through libcommtune_report.so, loaded only then) and in `commtune report`.
+// and summary.txt, with call sites resolved to function, file and line. Runs in `commtune run` and
+// `commtune report`, and in rank 0's process at MPI_Finalize when the program was started without
+// `commtune run` (through libcommtune_report.so, loaded only then).
 #pragma once
 
 #include <filesystem>
@@ -11,8 +12,9 @@
 namespace commtune::report {
 
 struct Options {
-  bool quiet = false;           // no banner on stderr
-  std::string fallback_reason;  // partial_reason when the dumps do not say (e.g. "timeout after 10 s")
+  bool quiet = false;               // no banner on stderr
+  bool quiet_when_partial = false;  // no banner for a partial profile (the caller says it in one line)
+  std::string fallback_reason;      // partial_reason when the dumps do not say (e.g. "timeout after 10 s")
 };
 
 struct Result {

@@ -131,6 +131,11 @@ void write_header(Out out, const MergedRun& run, const std::vector<std::string>&
                  human_seconds(run.wall_s));
   fmt::format_to(out, "MPI time     {} of {} over the ranks reported: {}\n", human_seconds(run.mpi_s),
                  human_seconds(rank_time_s), percent(run.mpi_s, rank_time_s));
+  const double ranks = std::max<double>(1.0, double(run.ranks.size()));
+  fmt::format_to(out, "start-up     {} per rank in MPI_Init, shut-down {} per rank in MPI_Finalize\n",
+                 human_seconds(run.startup_s / ranks), human_seconds(run.shutdown_s / ranks));
+  fmt::format_to(out, "comm. time   {} over the ranks reported: {} (MPI time without start-up and shut-down)\n",
+                 human_seconds(run.communication_s), percent(run.communication_s, rank_time_s));
   fmt::format_to(out, "clock        {}, {:.4g} ns per tick\n", run.clock_source, run.seconds_per_tick * 1e9);
   if (run.start_unix_ns > 0) fmt::format_to(out, "started      {}\n", iso8601_utc(run.start_unix_ns));
   fmt::format_to(out, "call sites   {} (stack depth {})\n", run.callsites.size(), run.callsite_depth);
@@ -305,6 +310,63 @@ void write_requests(Out out, const MergedRun& run) {
               *site);
 }
 
+// COMMTUNE_PAPI: what was counted instead of what was asked, and the sites after the heaviest phases.
+void write_counters(Out out, const MergedRun& run) {
+  const CounterSetup& setup = run.counters;
+  if (setup.requested.empty()) return;
+  section(out, "Counters (application phase before each call site)");
+  fmt::format_to(out, "requested: {}\nmeasured:  {}{}\n", fmt::join(setup.requested, ", "),
+                 setup.measured.empty() ? "nothing" : fmt::format("{}", fmt::join(setup.measured, ", ")),
+                 setup.fallback ? " (software events stand in: fallback)" : "");
+  for (const std::string& note : setup.notes) wrap(out, note, "note: ");
+  if (setup.measured.empty()) return;
+  const std::string& first = setup.measured.front();
+  std::vector<const CallSiteStats*> sites;
+  for (const CallSiteStats& site : run.callsites)
+    if (site.counters.contains(first) && site.counters.at(first) > 0) sites.push_back(&site);
+  std::stable_sort(sites.begin(), sites.end(),
+                   [&](const auto* a, const auto* b) { return a->counters.at(first) > b->counters.at(first); });
+  if (sites.size() > kTopSites) sites.resize(kTopSites);
+  const std::size_t name_width = function_width(sites);
+  fmt::format_to(out, "{:>3}  {:<{}}", "id", "function", name_width);
+  for (const std::string& name : setup.measured) fmt::format_to(out, " {:>20}", fit(name, 20));
+  fmt::format_to(out, "  location\n");
+  for (const CallSiteStats* site : sites) {
+    std::string cells = fmt::format("{:>3}  {:<{}}", site->id, site->function, name_width);
+    for (const std::string& name : setup.measured) {
+      const auto it = site->counters.find(name);
+      cells += fmt::format(" {:>20}", it == site->counters.end() ? 0 : it->second);
+    }
+    write_row(out, cells + "  ", *site);
+  }
+}
+
+// Compressibility of sampled send payloads, for the sites that were sampled.
+void write_compressibility(Out out, const MergedRun& run) {
+  std::vector<const CallSiteStats*> sites;
+  for (const CallSiteStats& site : run.callsites)
+    if (site.payload.samples > 0) sites.push_back(&site);
+  if (sites.empty()) return;
+  section(out, "Compressibility of send payloads (sampled)");
+  fmt::format_to(out, "1 in {} sends of >= {} bytes per site, {} bytes per sample; ratio = original / compressed\n",
+                 run.payload_sampling.every, run.payload_sampling.min_bytes, run.payload_sampling.sample_bytes);
+  const std::size_t name_width = function_width(sites);
+  fmt::format_to(out, "{:>3}  {:<{}} {:>7} {:>9} {:>11} {:>9} {:>11}  location\n", "id", "function", name_width,
+                 "samples", "lz4", "lz4 MB/s", "zstd-1", "zstd MB/s");
+  auto ratio = [](std::uint64_t original, std::uint64_t compressed) {
+    return compressed ? double(original) / double(compressed) : 0.0;
+  };
+  auto speed = [](std::uint64_t bytes, double seconds) { return seconds > 0 ? double(bytes) / seconds / 1e6 : 0.0; };
+  for (const CallSiteStats* site : sites) {
+    const PayloadTotals& p = site->payload;
+    write_row(out,
+              fmt::format("{:>3}  {:<{}} {:>7} {:>9.2f} {:>11.0f} {:>9.2f} {:>11.0f}  ", site->id, site->function,
+                          name_width, p.samples, ratio(p.sampled_bytes, p.lz4_bytes), speed(p.sampled_bytes, p.lz4_s),
+                          ratio(p.sampled_bytes, p.zstd_bytes), speed(p.sampled_bytes, p.zstd_s)),
+              *site);
+  }
+}
+
 void write_regions(Out out, const MergedRun& run) {
   const bool named = std::any_of(run.regions.begin(), run.regions.end(), [](const auto& r) { return !r.name.empty(); });
   if (!named) return;
@@ -390,6 +452,8 @@ std::string summary_text(const MergedRun& run, const std::vector<std::string>& d
   write_requests(out, run);
   write_regions(out, run);
   write_matrix(out, run);
+  write_counters(out, run);
+  write_compressibility(out, run);
   fmt::format_to(out, "\n");
   wrap(out,
        fmt::format("Every call site with its full stack, the per-rank figures and the message sizes of each call "
@@ -401,15 +465,21 @@ std::string summary_text(const MergedRun& run, const std::vector<std::string>& d
 
 std::string banner_text(const MergedRun& run, const std::filesystem::path& profile_path,
                         const std::filesystem::path& summary_path) {
-  std::string text =
-      fmt::format("commtune: {} rank{}, wall {:.3f} s, {:.1f}% in MPI; profile: {}\n", run.size,
-                  run.size == 1 ? "" : "s", run.wall_s, 100.0 * run.mpi_fraction(), profile_path.string());
+  // Start-up and shut-down apart: MPI_Init would otherwise lead a short run's list.
+  std::string text = fmt::format(
+      "commtune: {} rank{}, wall {:.3f} s, {:.1f}% in communication (start-up {:.3f} s, shut-down {:.3f} s "
+      "per rank); profile: {}\n",
+      run.size, run.size == 1 ? "" : "s", run.wall_s, 100.0 * run.communication_fraction(),
+      run.ranks.empty() ? 0.0 : run.startup_s / double(run.ranks.size()),
+      run.ranks.empty() ? 0.0 : run.shutdown_s / double(run.ranks.size()), profile_path.string());
   if (!run.complete) text += fmt::format("commtune: PARTIAL profile ({})\n", fit(run.partial_reason, 160));
   int shown = 0;
   for (const CallSiteStats& site : run.callsites) {
     if (shown == 3 || site.time_s <= 0) break;
-    text += fmt::format("commtune: {} {} {} {} of MPI time\n", shown == 0 ? "top call sites:" : "               ",
-                        site.function, site_location(site, 50), percent(site.time_s, run.mpi_s));
+    if (is_startup(site.function) || is_shutdown(site.function)) continue;
+    text +=
+        fmt::format("commtune: {} {} {} {} of communication time\n", shown == 0 ? "top call sites:" : "               ",
+                    site.function, site_location(site, 50), percent(site.time_s, run.communication_s));
     ++shown;
   }
   text += fmt::format("commtune: summary: {}\n", summary_path.string());

@@ -10,6 +10,8 @@
 #include <initializer_list>
 
 #include "runtime/clock.hpp"
+#include "runtime/counters.hpp"
+#include "runtime/payload.hpp"
 #include "runtime/requests.hpp"
 #include "runtime/sites.hpp"
 
@@ -40,20 +42,26 @@ class Writer {
     if (value < 0) put('-');
     number(value < 0 ? std::uint64_t(-(value + 1)) + 1 : std::uint64_t(value));
   }
+  // Command lines, paths and region names can hold any bytes, JSON only UTF-8: a byte that does
+  // not start a valid UTF-8 sequence is written as \u00XX (the character of that byte's value), so
+  // that the dump is strict JSON and no byte is lost.
   void string(const char* text) noexcept {
     put('"');
-    for (const char* c = text; *c; ++c) {
+    for (const char* c = text; *c;) {
       const unsigned char byte = static_cast<unsigned char>(*c);
       if (byte == '"' || byte == '\\') {
         put('\\');
         put(char(byte));
+        ++c;
       } else if (byte < 0x20) {
-        constexpr char kHex[] = "0123456789abcdef";
-        raw("\\u00");
-        put(kHex[byte >> 4]);
-        put(kHex[byte & 15]);
+        escaped_byte(byte);
+        ++c;
+      } else if (const int length = utf8_sequence_length(c); length > 0) {
+        raw(c, std::size_t(length));
+        c += length;
       } else {
-        put(char(byte));
+        escaped_byte(byte);
+        ++c;
       }
     }
     put('"');
@@ -97,6 +105,30 @@ class Writer {
   }
 
  private:
+  void escaped_byte(unsigned char byte) noexcept {
+    constexpr char kHex[] = "0123456789abcdef";
+    raw("\\u00");
+    put(kHex[byte >> 4]);
+    put(kHex[byte & 15]);
+  }
+  // The length of the well-formed UTF-8 sequence `text` starts with (1-4; ASCII is 1), or 0 when
+  // it starts none: a stray continuation byte, a truncated sequence, an overlong form, a surrogate
+  // or a code point past U+10FFFF. `text` ends with a 0 byte, which is never a continuation byte.
+  static int utf8_sequence_length(const char* text) noexcept {
+    constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
+    const auto lead = static_cast<unsigned char>(text[0]);
+    const int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    if (length <= 1) return length;
+    std::uint32_t code_point = lead & (0x7Fu >> length);
+    for (int k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[k]);
+      if ((next & 0xC0) != 0x80) return 0;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    const bool valid =
+        code_point >= kSmallest[length] && code_point <= 0x10FFFF && (code_point < 0xD800 || code_point > 0xDFFF);
+    return valid ? length : 0;
+  }
   // close() looks back one character, so one stays in the buffer across a flush.
   void flush_keeping_last() noexcept {
     sink_.write(buffer_, used_ - 1);
@@ -126,6 +158,50 @@ void sizes(Writer& out, const char* name, const std::uint64_t* bins) noexcept {
     out.numbers({std::uint64_t(bin), bins[bin]});
   }
   out.close(']');
+  out.put(',');
+}
+
+// COMMTUNE_PAPI and compressibility sampling, present only when they recorded something.
+void counter_fields(Writer& out, const SiteStats& s) noexcept {
+  const int events = counters::measured_count();
+  if (events > 0) {
+    out.key("counters");
+    out.put('[');
+    for (int i = 0; i < events; ++i) {
+      out.number(s.counters[i]);
+      out.put(',');
+    }
+    out.close(']');
+    out.put(',');
+  }
+  const PayloadSamples& p = s.payload;
+  if (p.samples > 0) {
+    out.key("payload");
+    out.numbers({p.samples, p.sampled_bytes, p.lz4_bytes, p.zstd_bytes, p.lz4_ticks, p.zstd_ticks});
+  }
+}
+
+void strings(Writer& out, const char* name, int count, const char* (*at)(int) noexcept) noexcept {
+  out.key(name);
+  out.put('[');
+  for (int i = 0; i < count; ++i) {
+    out.string(at(i));
+    out.put(',');
+  }
+  out.close(']');
+  out.put(',');
+}
+
+// The run's counter setup: what COMMTUNE_PAPI asked for, what is counted, and why they differ.
+void counter_setup(Writer& out) noexcept {
+  if (counters::requested_count() == 0) return;
+  out.key("counters");
+  out.put('{');
+  strings(out, "requested", counters::requested_count(), counters::requested);
+  strings(out, "measured", counters::measured_count(), counters::measured);
+  strings(out, "notes", counters::note_count(), counters::note);
+  out.field("fallback", counters::fallback() ? 1 : 0);
+  out.close('}');
   out.put(',');
 }
 
@@ -167,6 +243,7 @@ void site(Writer& out, const SiteStats& s) noexcept {
   out.field("requests", s.requests);
   out.field("request_life_ticks", s.request_life_ticks);
   out.field("request_inside_ticks", s.request_inside_ticks);
+  counter_fields(out, s);
   out.close('}');
   out.put(',');
 }
@@ -260,6 +337,10 @@ void write(Sink& sink, const char* reason) noexcept {
   out.field("threads", tables::count());
   out.field("untracked_requests", untracked_request_count());
   out.field("callsite_depth", std::uint64_t(id.callsite_depth));
+  counter_setup(out);
+  out.key("payload_sampling");
+  out.numbers(
+      {payload::g_sampling.every, std::uint64_t(payload::g_sampling.min_bytes), payload::g_sampling.sample_bytes});
 
   out.key("regions");
   out.put('[');

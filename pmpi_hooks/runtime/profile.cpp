@@ -36,9 +36,26 @@ ReportWrite load_report(std::string& error) {
   return entry;
 }
 
+// Rank 0: every rank's record as DIR/ranks/rank-NNNNN.json, which `commtune report DIR` (and
+// `commtune run`) merge.
+bool keep_dumps(const std::vector<const char*>& dumps, const std::vector<unsigned long>& lengths) {
+  const std::string kept = std::string(dump::identity().directory) + "/ranks";
+  std::error_code ignored;
+  std::filesystem::create_directories(kept, ignored);
+  bool saved = true;
+  for (std::size_t r = 0; r < dumps.size() && saved; ++r) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/rank-%05zu.json", r);
+    std::FILE* out = std::fopen((kept + name).c_str(), "w");
+    saved = out && std::fwrite(dumps[r], 1, lengths[r], out) == lengths[r];
+    if (out) saved = std::fclose(out) == 0 && saved;
+  }
+  return saved;
+}
+
 }  // namespace
 
-void write_profile(MPI_Comm comm, bool quiet) noexcept {
+void write_profile(MPI_Comm comm, bool quiet, bool in_rank0) noexcept {
   const dump::RunIdentity& id = dump::identity();
   dump::MemorySink mine;
   dump::write(mine, "finalize");
@@ -66,6 +83,12 @@ void write_profile(MPI_Comm comm, bool quiet) noexcept {
     lengths.push_back(static_cast<unsigned long>(sizes[std::size_t(r)]));
   }
   std::string error;
+  // `commtune run` merges the saved records after the launcher exits: the application is spared
+  // loading the report library, libdw and the call-site resolution.
+  if (!in_rank0) {
+    if (keep_dumps(dumps, lengths)) return;
+    error = "the ranks' records could not be saved in " + std::string(id.directory) + "/ranks";
+  }
   if (const ReportWrite report = load_report(error)) {
     char message[1024] = {};
     if (report(dumps.data(), lengths.data(), dumps.size(), id.directory, quiet ? 1 : 0, message, sizeof message) == 0) {
@@ -74,17 +97,8 @@ void write_profile(MPI_Comm comm, bool quiet) noexcept {
     error = message;
   }
   // No report: keep the records, which `commtune report DIR` can merge later.
+  const bool saved = keep_dumps(dumps, lengths);
   const std::string kept = std::string(id.directory) + "/ranks";
-  std::error_code ignored;
-  std::filesystem::create_directories(kept, ignored);
-  bool saved = true;
-  for (int r = 0; r < id.size && saved; ++r) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/rank-%05d.json", r);
-    std::FILE* out = std::fopen((kept + name).c_str(), "w");
-    saved = out && std::fwrite(dumps[std::size_t(r)], 1, lengths[std::size_t(r)], out) == lengths[std::size_t(r)];
-    if (out) saved = std::fclose(out) == 0 && saved;
-  }
   std::fprintf(stderr, "commtune: warning: the profile could not be written (%s)%s%s\n", error.c_str(),
                saved ? "; the ranks' records are in " : "",
                saved ? (kept + " (merge them with `commtune report`)").c_str() : "");

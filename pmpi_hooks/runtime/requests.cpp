@@ -3,7 +3,10 @@
 #include <atomic>
 
 #include "runtime/handles.hpp"
+#include "runtime/peers.hpp"
+#include "runtime/trace.hpp"
 #include "runtime/volumes.hpp"
+#include "trace/format.hpp"
 
 namespace commtune::pmpi {
 namespace {
@@ -21,6 +24,8 @@ struct Slot {
   int world_peer = -1;
   std::uint64_t posted_ticks = 0;
   std::uint64_t inside_ticks = 0;  // spent inside completion calls that included it
+  std::uint64_t trace_id = 0;      // trace mode: the id the posting call's record carries
+  MPI_Comm comm = MPI_COMM_NULL;   // trace mode: to translate a receive's source to a world rank
 };
 
 Slot g_slots[kSlots];
@@ -53,6 +58,14 @@ void track_request(MPI_Request request, CallScope& call, RequestKind kind, std::
       slot.world_peer = world_peer;
       slot.posted_ticks = call.end_ticks();
       slot.inside_ticks = 0;
+      slot.trace_id = 0;
+      if (call.tracing()) {
+        slot.trace_id = trace::next_request_id();
+        call.trace_fields.request = slot.trace_id;
+        call.trace_fields.mask |= commtune::trace::format::kHasRequest;
+        slot.comm =
+            call.trace_fields.mask & commtune::trace::format::kHasComm ? call.trace_fields.comm_handle : MPI_COMM_NULL;
+      }
       slot.key.store(key, std::memory_order_release);
       return;
     }
@@ -96,6 +109,10 @@ void request_started(CallScope& call, const TrackedRequest& tracked) noexcept {
   Slot& slot = g_slots[tracked.slot];
   slot.posted_ticks = call.end_ticks();
   slot.inside_ticks = 0;
+  if (slot.trace_id != 0) {
+    call.trace_fields.request = slot.trace_id;
+    call.trace_fields.mask |= commtune::trace::format::kHasRequest;
+  }
   if (slot.kind != RequestKind::PersistentSend) return;
   CallScope::count_sent(owner_in(call, slot), slot.bytes);
   call.table().count_message(slot.world_peer, slot.bytes);
@@ -111,6 +128,11 @@ std::int64_t request_completed(CallScope& call, const TrackedRequest& tracked, c
   SiteStats& owner = owner_in(call, slot);
   const std::int64_t received = is_receive(slot.kind) ? received_bytes(status) : 0;
   if (is_receive(slot.kind)) CallScope::count_received(owner, received);
+  if (slot.trace_id != 0 && call.tracing()) {
+    const bool receive = is_receive(slot.kind) && status;
+    const int peer = receive && slot.comm != MPI_COMM_NULL ? peers::world_rank(slot.comm, status->MPI_SOURCE) : -1;
+    trace::completion(call, slot.trace_id, receive, peer, receive ? status->MPI_TAG : -1, received);
+  }
   const std::uint64_t end = call.end_ticks();
   owner.requests += 1;
   owner.request_life_ticks += end > slot.posted_ticks ? end - slot.posted_ticks : 0;

@@ -17,11 +17,14 @@
 #include <vector>
 
 #include "runtime/clock.hpp"
+#include "runtime/counters.hpp"
 #include "runtime/dump.hpp"
+#include "runtime/payload.hpp"
 #include "runtime/peers.hpp"
 #include "runtime/profile.hpp"
 #include "runtime/settings.hpp"
 #include "runtime/signals.hpp"
+#include "runtime/trace.hpp"
 
 extern char* program_invocation_short_name;
 
@@ -150,6 +153,19 @@ std::string agree_on_directory(const Settings& settings, MPI_Comm comm, int rank
   return dir;
 }
 
+void start_trace(const Settings& settings, MPI_Comm comm, FunctionId which, std::uint64_t entry_ns,
+                 const void* caller) {
+  const dump::RunIdentity& id = dump::identity();
+  trace::Options options;
+  options.budget_bytes = std::uint64_t(settings.trace_budget_mib * double(1u << 20));
+  options.flush_seconds = settings.trace_flush_s;
+  options.functions = settings.trace_functions;
+  options.window_start_s = settings.trace_window_start_s;
+  options.window_end_s = settings.trace_window_end_s;
+  trace::start(options, comm, id.directory, id.rank, id.size, which, entry_ns, caller, id.host, id.program, id.command,
+               id.start_unix_ns);
+}
+
 }  // namespace
 
 SiteTable* register_thread() noexcept {
@@ -183,8 +199,16 @@ void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) no
   dump::RunIdentity& id = dump::identity();
   PMPI_Comm_rank(s.comm, &id.rank);
   PMPI_Comm_size(s.comm, &id.size);
+  std::vector<std::string> counter_notes;
+  if (s.settings.profile) {
+    payload::g_sampling = {s.settings.compress_sample_every, std::int64_t(s.settings.compress_min_bytes),
+                           s.settings.compress_sample_bytes};
+    counters::start(s.settings.papi, warnings, counter_notes);
+  }
   if (id.rank == 0) {
     for (const std::string& warning : warnings) std::fprintf(stderr, "commtune: warning: %s\n", warning.c_str());
+    for (const std::string& note : counter_notes)
+      if (!s.settings.quiet) std::fprintf(stderr, "commtune: note: counters: %s\n", note.c_str());
     if (!tsc && s.settings.clock == "auto" && !s.settings.quiet) {
       std::fprintf(stderr, "commtune: note: no invariant time-stamp counter; timing with clock_gettime\n");
     }
@@ -209,6 +233,7 @@ void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) no
     peers::start();
     signals::install();
   }
+  if (s.settings.trace && s.settings.profile) start_trace(s.settings, s.comm, which, entry_ns, caller);
   s.started = true;
   update_recording();
 }
@@ -216,14 +241,16 @@ void after_init(FunctionId which, std::uint64_t entry_ns, const void* caller) no
 void before_finalize(const void* caller) noexcept {
   State& s = state();
   if (!s.started || s.finished) return;
+  const std::uint64_t entry_ns = clock::monotonic_ns();
   const bool was_recording = s.settings.profile && !s.forked_child;
   s.finished = true;
   update_recording();
   if (!was_recording) return;
+  if (s.settings.trace) trace::finish(s.comm, entry_ns, caller);
   dump::identity().finalize_site = modules::locate(reinterpret_cast<std::uintptr_t>(caller));
   signals::claim_final_record();  // a signal from now on passes straight through
   dump::remove_rank_file();       // a snapshot taken earlier: the profile supersedes it
-  write_profile(s.comm, s.settings.quiet);
+  write_profile(s.comm, s.settings.quiet, s.settings.report_in_rank0);
 }
 
 void before_abort() noexcept {
@@ -231,6 +258,7 @@ void before_abort() noexcept {
   if (!s.started || s.finished || !g_recording.load(std::memory_order_relaxed)) return;
   if (!signals::claim_final_record()) return;
   g_recording.store(false, std::memory_order_relaxed);
+  trace::flush_for_exit();
   if (!dump::write_rank_file("abort")) {
     std::fprintf(stderr, "commtune: warning: could not write this rank's partial profile to %s/ranks\n",
                  dump::identity().directory);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "commtune/pmpi/settings.hpp"
+#include "functions.hpp"
 
 extern char** environ;
 
@@ -22,6 +23,25 @@ bool accepted(std::string_view choices, std::string_view value) {
   return false;
 }
 
+// "all" or a comma list of the library's function categories (functions.hpp).
+bool function_groups(std::string_view value) {
+  if (value == "all") return true;
+  while (true) {
+    const std::size_t comma = value.find(',');
+    bool known = false;
+    for (std::string_view category : kFunctionCategories) known |= category == value.substr(0, comma);
+    if (!known) return false;
+    if (comma == std::string_view::npos) return true;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+void warn(std::vector<std::string>& warnings, const Setting& setting, const std::string& value,
+          std::string_view expected) {
+  warnings.push_back(std::string(setting.env) + "=" + value + " is not " + std::string(expected) + "; using " +
+                     (setting.default_value.empty() ? "none" : std::string(setting.default_value)));
+}
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& warnings) {
@@ -30,27 +50,28 @@ Settings read_settings(std::vector<std::string>& warnings) {
     const char* raw = std::getenv(std::string(setting.env).c_str());
     std::string value = raw ? raw : "";
     if (value.empty()) value = std::string(setting.default_value);
+    if (!setting.apply) continue;
     if (!setting.accepted.empty() && !accepted(setting.accepted, value)) {
-      warnings.push_back(std::string(setting.env) + "=" + value + " is not one of " + std::string(setting.accepted) +
-                         "; using " + std::string(setting.default_value));
+      warn(warnings, setting, value, "one of " + std::string(setting.accepted));
       value = std::string(setting.default_value);
     }
-    if (setting.env == "COMMTUNE_OUTPUT") settings.output = value;
-    if (setting.env == "COMMTUNE_MODE") settings.profile = value == "profile";
-    if (setting.env == "COMMTUNE_CLOCK") settings.clock = value;
-    if (setting.env == "COMMTUNE_QUIET") settings.quiet = value == "1";
-    if (setting.env == "COMMTUNE_CALLSITE_DEPTH") settings.callsite_depth = std::atoi(value.c_str());
-    if (setting.env == "COMMTUNE_COMMAND") settings.command = value;
+    if (const std::string_view expected = setting.apply(settings, value); !expected.empty()) {
+      warn(warnings, setting, value, expected);
+      setting.apply(settings, setting.default_value);
+    }
   }
-  // Variables the CLI itself reads are not the library's, but are not mistakes either.
-  constexpr std::string_view kCliOnly[] = {"COMMTUNE_PRELOAD"};
+  if (!function_groups(settings.trace_functions)) {
+    warnings.push_back("COMMTUNE_TRACE_FUNCTIONS=" + settings.trace_functions +
+                       " is not all or a comma list of p2p, collective, rma, io, completion, lifecycle, other; "
+                       "using all");
+    settings.trace_functions = "all";
+  }
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string_view variable(*entry);
     if (!variable.starts_with("COMMTUNE_")) continue;
     const std::string_view name = variable.substr(0, variable.find('='));
     bool known = false;
     for (const Setting& setting : kSettings) known |= setting.env == name;
-    for (std::string_view cli : kCliOnly) known |= cli == name;
     if (!known) {
       std::string list;
       for (const Setting& setting : kSettings) list += (list.empty() ? "" : ", ") + std::string(setting.env);

@@ -1,21 +1,14 @@
-// The library's settings, read from COMMTUNE_* environment variables (see
-// include/commtune/pmpi/settings.hpp for the list) and checked: an unknown variable or value is
-// reported and the default used, never an error that stops the application.
+// The library's settings, read from COMMTUNE_* environment variables (the table in
+// include/commtune/pmpi/settings.hpp lists them and fills Settings) and checked: an unknown
+// variable or value is reported and the default used, never an error that stops the application.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace commtune::pmpi {
+#include "commtune/pmpi/settings.hpp"
 
-struct Settings {
-  std::string output;          // empty: ./commtune-<program>-<date-time>
-  bool profile = true;         // COMMTUNE_MODE=profile (false: off)
-  std::string clock = "auto";  // auto|tsc|monotonic
-  bool quiet = false;
-  int callsite_depth = 1;  // 1..8
-  std::string command;     // as given to `commtune run`
-};
+namespace commtune::pmpi {
 
 // Reads the environment; problems go to `warnings`, one sentence each naming the variable.
 Settings read_settings(std::vector<std::string>& warnings);

@@ -7,6 +7,7 @@
 
 #include "runtime/call_scope.hpp"
 #include "runtime/dump.hpp"
+#include "runtime/trace.hpp"
 
 namespace commtune::pmpi::signals {
 namespace {
@@ -60,6 +61,7 @@ void on_fatal(int signal, siginfo_t* info, void* context) noexcept {
   if (previous.sa_handler == SIG_IGN && !(previous.sa_flags & SA_SIGINFO)) return;  // nothing happens
   if (claim_final_record()) {
     g_recording.store(false, std::memory_order_relaxed);
+    trace::flush_for_exit();
     dump::write_rank_file(name_of(signal));
   }
   if (is_function(previous)) {

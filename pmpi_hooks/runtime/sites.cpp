@@ -122,9 +122,14 @@ namespace {
 constexpr std::uint32_t kMaxThreads = 4096;
 const SiteTable* g_tables[kMaxThreads];
 std::atomic<std::uint32_t> g_count{0};
+std::mutex g_mutex;
 }  // namespace
 
+// Threads register on their first MPI call, possibly all at once: the lock keeps two of them from
+// taking one slot. Readers (the dump, from a signal handler too) take no lock: the count is
+// published only after the slot it covers is written.
 void add(SiteTable* table) noexcept {
+  std::lock_guard<std::mutex> lock(g_mutex);
   const std::uint32_t index = g_count.load(std::memory_order_relaxed);
   if (index >= kMaxThreads) return;  // recorded, but not reported: more threads than anyone runs
   g_tables[index] = table;

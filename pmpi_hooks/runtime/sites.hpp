@@ -15,6 +15,8 @@
 namespace commtune::pmpi {
 
 inline constexpr int kMaxCallsiteDepth = 8;
+// COMMTUNE_PAPI: events counted per call site (runtime/counters.hpp).
+inline constexpr int kMaxCounterEvents = 4;
 // Message-size bins: bin 0 holds 0 bytes, bin k holds [2^(k-1), 2^k - 1], the last one the rest.
 inline constexpr int kSizeBins = 41;
 
@@ -30,6 +32,17 @@ struct SiteKey {
   std::uintptr_t frames[kMaxCallsiteDepth] = {};  // return addresses, innermost first; zero-padded
 
   bool operator==(const SiteKey&) const = default;
+};
+
+// Compressibility samples of a call site's send payloads (runtime/payload.hpp).
+struct PayloadSamples {
+  std::uint64_t eligible = 0;  // contiguous-size-eligible sends seen: the sampling counter
+  std::uint64_t samples = 0;
+  std::uint64_t sampled_bytes = 0;
+  std::uint64_t lz4_bytes = 0;   // compressed sizes of the samples
+  std::uint64_t zstd_bytes = 0;  // zstd level 1
+  std::uint64_t lz4_ticks = 0;   // time spent compressing them
+  std::uint64_t zstd_ticks = 0;
 };
 
 // What every call touches (the counters, then the start of the key the lookup compares) shares
@@ -58,8 +71,13 @@ struct alignas(64) SiteStats {
   std::uint64_t request_life_ticks = 0;
   std::uint64_t request_inside_ticks = 0;
   std::uint32_t comm_size = 0;
+  std::uint32_t trace_site = 0;  // trace mode: this site's index + 1 in its thread's log (0: not yet defined)
   std::uint64_t sent_sizes[kSizeBins] = {};
   std::uint64_t received_sizes[kSizeBins] = {};
+  // COMMTUNE_PAPI: the counters' increments over the application phases that ended at this site
+  // (from the previous MPI call's exit to this call's entry), in the order counters::measured().
+  std::uint64_t counters[kMaxCounterEvents] = {};
+  PayloadSamples payload;
 };
 
 struct PeerTraffic {

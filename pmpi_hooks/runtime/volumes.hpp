@@ -28,8 +28,26 @@ std::int64_t sum_bytes(const Count* counts, int n, MPI_Datatype type) noexcept {
   return type_bytes(total, type);
 }
 
+// An array of datatypes as a C binding passes it, or a Fortran one (handles converted as read:
+// the array's length is known only where it is read).
+class Datatypes {
+ public:
+  Datatypes(const MPI_Datatype* c_types) noexcept : c_(c_types) {}  // NOLINT: as the C argument
+  static Datatypes fortran(const MPI_Fint* fortran_types) noexcept {
+    Datatypes types(nullptr);
+    types.fortran_ = fortran_types;
+    return types;
+  }
+  explicit operator bool() const noexcept { return c_ || fortran_; }
+  MPI_Datatype operator[](int i) const noexcept { return c_ ? c_[i] : PMPI_Type_f2c(fortran_[i]); }
+
+ private:
+  const MPI_Datatype* c_ = nullptr;
+  const MPI_Fint* fortran_ = nullptr;
+};
+
 template <class Count>
-std::int64_t sum_bytes(const Count* counts, int n, const MPI_Datatype* types) noexcept {
+std::int64_t sum_bytes(const Count* counts, int n, Datatypes types) noexcept {
   if (!counts || !types || n <= 0) return 0;
   std::int64_t total = 0;
   for (int i = 0; i < n; ++i) total += type_bytes(std::int64_t(counts[i]), types[i]);

@@ -75,7 +75,7 @@ struct Call {
 // One thread of one rank: a location in OTF2's terms, a track in the timeline.
 struct Location {
   int rank = 0;
-  int thread = 0;  // 0 is the thread that called MPI_Init
+  int thread = 0;           // 0 is the thread that called MPI_Init
   std::vector<Call> calls;  // by start_ns
   bool complete = true;     // false: the log ended early (crash, kill); calls up to the last flush
 };
@@ -84,7 +84,7 @@ struct Location {
 struct ClockAlignment {
   int rank = 0;
   double offset_ns = 0;
-  double drift = 0;         // 0 when only the start was measured
+  double drift = 0;           // 0 when only the start was measured
   bool end_measured = false;  // false after a crash: offset only
 };
 
@@ -92,7 +92,7 @@ struct Trace {
   std::string program;
   std::string command;
   int ranks = 0;
-  std::vector<std::string> hosts;  // per rank
+  std::vector<std::string> hosts;   // per rank
   std::uint64_t epoch_unix_ns = 0;  // wall-clock time of the common clock's 0
   std::vector<Function> functions;
   std::vector<CallSite> sites;

@@ -18,7 +18,7 @@ fail() { echo "cli: FAILED: $*" >&2; failed=1; }
 
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || { echo "cli: cannot create $work" >&2; exit 1; }
 # Nothing from the caller's environment may steer commtune here.
-unset COMMTUNE_PRELOAD COMMTUNE_OUTPUT COMMTUNE_MODE COMMTUNE_CLOCK COMMTUNE_QUIET COMMTUNE_COMMAND LD_PRELOAD
+unset COMMTUNE_PRELOAD COMMTUNE_OUTPUT COMMTUNE_MODE COMMTUNE_CLOCK COMMTUNE_QUIET COMMTUNE_COMMAND COMMTUNE_REPORT LD_PRELOAD
 
 # run_commtune NAME ARGS...: runs commtune with ARGS, keeps stdout/stderr in NAME.out/NAME.err and
 # the exit status in $status.
@@ -233,19 +233,23 @@ run_rank_environment)
   check_profile out
   ;;
 run_openmpi_exports)
-  # With Open MPI's mpirun commtune names every variable the ranks need with -x (mpirun passes
-  # only those to ranks on other nodes). A spy launcher, recognised as Open MPI's by its name,
-  # records its arguments and starts the real one.
+  # With Open MPI's mpirun commtune passes every variable the ranks need as -x NAME=value (mpirun
+  # passes only those to ranks on other nodes), so that mpirun itself has none of them: it does not
+  # load the library. A spy launcher, recognised as Open MPI's by its name, records its arguments
+  # and its own LD_PRELOAD and starts the real one.
   real_launcher=$(command -v "${launcher[0]}") || { echo "cli: no launcher ${launcher[0]}" >&2; exit 1; }
   spy=$work/spy-openmpi-mpirun
-  printf '#!/bin/sh\nprintf "%%s\\n" "$@" > %s/launcher-args\nexec %s "$@"\n' "$work" "$real_launcher" > "$spy"
+  printf '#!/bin/sh\nprintf "%%s\\n" "$@" > %s/launcher-args\nprintf "%%s" "${LD_PRELOAD-}" > %s/launcher-preload\nexec %s "$@"\n' \
+    "$work" "$work" "$real_launcher" > "$spy"
   chmod +x "$spy"
   COMMTUNE_MODE=profile run_commtune spy run -o out --clock monotonic -- "$spy" "${launcher[@]:1}" "$probe" env
   [ $status -eq 0 ] || fail "the run through the spy launcher exited with $status"
   args=$(cat launcher-args 2>/dev/null)
   echo "launcher arguments: $(echo $args)"
-  for name in LD_PRELOAD COMMTUNE_OUTPUT COMMTUNE_CLOCK COMMTUNE_MODE COMMTUNE_COMMAND; do
-    echo "$args" | grep -A1 -x -- '-x' | grep -qx "$name" || fail "mpirun was not given '-x $name'"
+  echo "$args" | grep -A1 -x -- '-x' | grep -qx "LD_PRELOAD=$library" || fail "mpirun was not given '-x LD_PRELOAD=$library'"
+  [ -z "$(cat launcher-preload)" ] || fail "mpirun itself got LD_PRELOAD=$(cat launcher-preload)"
+  for name in COMMTUNE_OUTPUT COMMTUNE_CLOCK COMMTUNE_MODE COMMTUNE_COMMAND COMMTUNE_REPORT; do
+    echo "$args" | grep -A1 -x -- '-x' | grep -q "^$name=" || fail "mpirun was not given '-x $name=...'"
   done
   # The -x options go before the program, where mpirun reads its own options.
   program_line=$(echo "$args" | grep -nxF "$probe" | head -1 | cut -d: -f1)

@@ -99,6 +99,14 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(recv.template, "p2p_recv")
         self.assertEqual(recv.status, "status")  # substituted when the caller ignores it
 
+    def test_send_payloads_are_offered_to_the_compressibility_sampler(self):
+        for name, buf in (("MPI_Send", "buf"), ("MPI_Isend", "buf"), ("MPI_Sendrecv", "sendbuf")):
+            plan = self.plan(name)
+            self.assertIn(buf, plan.uses, name)
+            self.assertIn(f"payload::consider(call.site(), {buf}, ", " ".join(plan.body), name)
+        for name in ("MPI_Recv", "MPI_Irecv", "MPI_Send_init", "MPI_Allreduce"):
+            self.assertNotIn("payload::consider", " ".join(self.plan(name).body), name)
+
     def test_open_mpi_names_the_mrecv_datatype_type(self):
         self.assertEqual(self.plan("MPI_Mrecv").template, "p2p_recv")
 

@@ -74,6 +74,20 @@ def case_bad_setting_value(c):
     c.expect((out / "profile.json").is_file(), "the profile should still be written")
 
 
+def case_bad_trace_settings(c):
+    command = c.launch(c.o.heat, "64", "20")
+    plain = c.plain(command)
+    out = c.work / "out"
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(out), COMMTUNE_MODE="trace", COMMTUNE_TRACE_BUDGET="lots",
+                           COMMTUNE_TRACE_FLUSH="-1", COMMTUNE_TRACE_FUNCTIONS="p2p,bogus", COMMTUNE_TRACE_WINDOW="5:1")
+    c.same_as_plain(plain, profiled, "bad trace settings")
+    for variable in ("COMMTUNE_TRACE_BUDGET=lots", "COMMTUNE_TRACE_FLUSH=-1", "COMMTUNE_TRACE_FUNCTIONS=p2p,bogus",
+                     "COMMTUNE_TRACE_WINDOW=5:1"):
+        c.expect(profiled[2].count(variable) == 1, f"no single warning naming {variable}: {profiled[2]}")
+    logs = sorted((out / "trace").glob("*.ctrace"))
+    c.expect(len(logs) == 2, f"the defaults apply: one log per rank expected, found {logs}")
+
+
 def case_never_calls_init(c):
     plain = c.plain(c.launch(c.o.no_init))
     profiled = run([c.o.commtune, "run", "-o", str(c.work / "out"), "--", *c.launch(c.o.no_init)], c.env, c.work)
@@ -118,6 +132,56 @@ def case_mode_off(c):
     profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(c.work / "out"), COMMTUNE_MODE="off")
     c.same_as_plain(plain, profiled, "mode off")
     c.expect(not (c.work / "out" / "profile.json").exists(), "COMMTUNE_MODE=off records and writes nothing")
+
+
+def case_launcher_environment(c):
+    """`commtune run` gives LD_PRELOAD to the ranks only: a wrapper in front of the real launcher,
+    named as Debian names Open MPI's (or MPICH's), records the LD_PRELOAD it was given."""
+    real = pathlib.Path(shutil.which(c.o.launcher) or c.o.launcher).resolve()
+    hydra = "mpich" in real.name or "hydra" in real.name
+    (c.work / "bin").mkdir()
+    wrapper = c.work / "bin" / ("mpiexec.mpich" if hydra else "mpirun.openmpi")
+    record = c.work / "launcher_preload.txt"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s" "${{LD_PRELOAD-}}" > "{record}"\nexec "{c.o.launcher}" "$@"\n')
+    wrapper.chmod(0o755)
+    out = c.work / "out"
+    plain = c.plain(c.launch(c.o.heat, "64", "20"))
+    profiled = run([c.o.commtune, "run", "--quiet", "-o", str(out), "--", str(wrapper), "-np", "2", c.o.heat, "64",
+                    "20"], c.env, c.work)
+    c.same_as_plain(plain, profiled, "launcher environment")
+    c.expect(record.is_file() and record.read_text() == "",
+             f"the launcher itself got LD_PRELOAD={record.read_text() if record.is_file() else '(not run)'!r}")
+    profile = json.loads((out / "profile.json").read_text()) if (out / "profile.json").is_file() else {}
+    c.expect(profile.get("ranks") == 2, f"both ranks profiled: {profile.get('ranks')} {profiled[2]}")
+    sendrecv = {f["name"]: f["calls"] for f in profile.get("functions", [])}.get("MPI_Sendrecv")
+    c.expect(sendrecv == 80, f"2 ranks x 20 steps x 2 MPI_Sendrecv expected, got {sendrecv}")
+
+
+def case_invalid_utf8(c):
+    """Bytes that are not UTF-8 in the command line: the rank dumps are strict JSON (the library
+    writes such a byte as \\u00XX), and profile.json carries them as those characters. The
+    records are left in DIR/ranks (COMMTUNE_REPORT=commtune, as `commtune run` sets it, without
+    the merge) and merged with `commtune report`."""
+    out = c.work / "out"
+    argument = os.fsdecode(b"caf\xe9-\xff\xfe-ok-\xc3\xa9")  # E9, FF, FE invalid; C3 A9 a valid UTF-8 e-acute
+    command = c.launch(c.o.heat, "64", "20", argument)
+    plain = c.plain(command)
+    profiled = c.preloaded(command, COMMTUNE_OUTPUT=str(out), COMMTUNE_REPORT="commtune", COMMTUNE_QUIET="1")
+    c.same_as_plain(plain, profiled, "invalid UTF-8 argument")
+    dumps = sorted((out / "ranks").glob("rank-*.json"))
+    c.expect(len(dumps) == 2, f"two rank dumps expected in {out / 'ranks'}, found {len(dumps)}")
+    expected = "caf\u00e9-\u00ff\u00fe-ok-\u00e9"
+    for dump in dumps:
+        try:
+            parsed = json.loads(dump.read_bytes().decode("utf-8", errors="strict"))
+            c.expect(expected in parsed["command"], f"{dump}: command {parsed['command']!r}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            c.expect(False, f"{dump} is not strict UTF-8 JSON: {error}")
+    merged = run([c.o.commtune, "report", str(out)], c.env, c.work)
+    c.expect(merged[0] == 0, f"commtune report failed: {merged[2]}")
+    profile = json.loads((out / "profile.json").read_bytes().decode("utf-8", errors="strict"))
+    c.expect(expected in profile["command"], f"profile.json command {profile['command']!r}")
+    c.expect(profile["complete"], "all ranks reached MPI_Finalize")
 
 
 CASES = {name[len("case_"):]: f for name, f in globals().items() if name.startswith("case_")}

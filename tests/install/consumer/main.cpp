@@ -16,7 +16,7 @@ int main() {
   int failures = 0;
   const auto kernels = commtune::kernels::KernelRegistry::instance().all();
   for (const commtune::kernels::Kernel* kernel : kernels) {
-    const auto& info = kernel->info();
+    const auto& info = kernel->declaration();
     std::printf("kernel %s\n", info.name.c_str());
     if (info.name.empty() || info.baseline_variant.empty()) {
       std::fprintf(stderr, "consumer: a kernel with an empty name or baseline variant\n");

@@ -88,7 +88,7 @@ void test_channel(MPI_Comm comm, int ranks) {
 }
 
 std::string run_kernel(Kernel& kernel, std::map<std::string, std::string> overrides, const std::string& label) {
-  const ParamSet params = kernel.info().params.resolve(overrides);
+  const ParamSet params = kernel.declaration().params.resolve(overrides);
   const KernelResult result = kernel.run(params, RunOptions{.iterations = 1, .warmup = 0}, MPI_COMM_WORLD);
   check(result.iteration_times_s.size() == 1, label + ": iteration count");
   const auto verified = result.notes.find("delivery_verified");
@@ -100,7 +100,7 @@ void test_kernel() {
   Kernel* kernel = KernelRegistry::instance().find("batching");
   check(kernel != nullptr, "batching kernel registered");
   if (!kernel) return;
-  check(kernel->info().baseline_variant == "individual", "baseline variant");
+  check(kernel->declaration().baseline_variant == "individual", "baseline variant");
   const std::vector<std::map<std::string, std::string>> configurations = {
       {{"message_count", "1000"}},
       {{"message_count", "300"}, {"message_bytes", "0"}},

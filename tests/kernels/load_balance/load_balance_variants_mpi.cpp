@@ -59,9 +59,10 @@ int main(int argc, char** argv) {
   once.iterations = 1;
   once.warmup = 0;
   const auto a =
-      kernel->run(kernel->info().params.resolve({{"tasks", "16"}, {"task_cost_us", "1"}}), once, MPI_COMM_WORLD);
-  const auto b = kernel->run(kernel->info().params.resolve({{"tasks", "16"}, {"task_cost_us", "1"}, {"seed", "2"}}),
-                             once, MPI_COMM_WORLD);
+      kernel->run(kernel->declaration().params.resolve({{"tasks", "16"}, {"task_cost_us", "1"}}), once, MPI_COMM_WORLD);
+  const auto b =
+      kernel->run(kernel->declaration().params.resolve({{"tasks", "16"}, {"task_cost_us", "1"}, {"seed", "2"}}), once,
+                  MPI_COMM_WORLD);
   check(a.checksum != b.checksum, "another seed gives another checksum");
 
   return test::finish();

@@ -7,25 +7,54 @@
 #include <stdexcept>
 #include <string>
 
+#include "commtune/kernels/batching/codec.hpp"
+#include "commtune/kernels/declaration.hpp"
+#include "commtune/kernels/json.hpp"
 #include "commtune/kernels/kernel.hpp"
 
 namespace commtune::kernels {
 namespace {
 
+std::vector<ParamSpec> example_specs() {
+  return {
+      {.name = "variant",
+       .type = ParamType::Choice,
+       .default_value = "blocking",
+       .description = "baseline first",
+       .choices = {"blocking", "nonblocking"}},
+      {.name = "message_bytes",
+       .type = ParamType::Bytes,
+       .default_value = "4K",
+       .unit = "bytes",
+       .description = "size",
+       .min = 1,
+       .max = 1 << 20,
+       .log_scale = true},
+      {.name = "threads",
+       .type = ParamType::Integer,
+       .default_value = "2",
+       .unit = "threads",
+       .description = "workers",
+       .min = 1,
+       .max = 64},
+      {.name = "compute_us",
+       .type = ParamType::Real,
+       .default_value = "12.5",
+       .unit = "us",
+       .description = "work",
+       .min = 0,
+       .max = 1e6},
+      {.name = "progress", .type = ParamType::Boolean, .default_value = "off", .description = "helper thread"},
+      {.name = "path", .type = ParamType::Text, .default_value = "", .description = "a file"},
+  };
+}
+
 ParamSpace example_space() {
-  return ParamSpace(
-      {
-          {"variant", ParamType::Choice, "blocking", "", "baseline first", 0, 0, {"blocking", "nonblocking"}},
-          {"message_bytes", ParamType::Bytes, "4K", "bytes", "size", 1, 1 << 20, {}, true},
-          {"threads", ParamType::Integer, "2", "threads", "workers", 1, 64},
-          {"compute_us", ParamType::Real, "12.5", "us", "work", 0, 1e6},
-          {"progress", ParamType::Boolean, "off", "", "helper thread"},
-      },
-      {[](const ParamSet& p) -> std::optional<std::string> {
-        if (p.boolean("progress") && p.choice("variant") == "blocking")
-          return std::string("progress needs nonblocking");
-        return std::nullopt;
-      }});
+  return ParamSpace(example_specs(), {{.kind = ConstraintKind::Requires,
+                                       .when = {.param = "progress", .values = {"on"}},
+                                       .param = "variant",
+                                       .values = {"nonblocking"},
+                                       .reason = "blocking has nothing to poll"}});
 }
 
 // The message of the exception `call` throws, or "" when it does not throw.
@@ -48,7 +77,7 @@ TEST(ParamSpace, DefaultsAreCanonicalised) {
   EXPECT_DOUBLE_EQ(set.real("compute_us"), 12.5);
   EXPECT_FALSE(set.boolean("progress"));
   EXPECT_EQ(set.text("progress"), "false");
-  EXPECT_EQ(set.values().size(), 5u);
+  EXPECT_EQ(set.values().size(), 6u);
 }
 
 TEST(ParamSpace, BytesAcceptSuffixesInPowersOf1024) {
@@ -107,8 +136,50 @@ TEST(ParamSpace, UnknownParameterIsRejectedWithTheKnownNames) {
 
 TEST(ParamSpace, ConstraintsSeeTheResolvedSet) {
   const ParamSpace space = example_space();
-  EXPECT_EQ(error_of([&] { space.resolve({{"progress", "on"}}); }), "progress needs nonblocking");
+  // The condition's value "on" was canonicalised to "true" when the space was built.
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"progress", "yes"}});
+            }),
+            "progress=true needs variant=nonblocking (got blocking): blocking has nothing to poll");
   EXPECT_NO_THROW(space.resolve({{"progress", "on"}, {"variant", "nonblocking"}}));
+  EXPECT_NO_THROW(space.resolve({{"progress", "off"}}));
+}
+
+// One constraint of each kind, at the edge of what it accepts.
+TEST(Constraint, EveryKindHoldsOnlyWhenItsConditionDoes) {
+  const std::vector<Constraint> constraints = {
+      {.kind = ConstraintKind::NotEmpty, .when = {.param = "variant", .values = {"nonblocking"}}, .param = "path"},
+      {.kind = ConstraintKind::MultipleOf, .param = "message_bytes", .divisor = 8},
+      {.kind = ConstraintKind::InRange,
+       .when = {.param = "variant", .values = {"blocking"}},
+       .param = "threads",
+       .values = {"64"},
+       .min = 1,
+       .max = 4},
+      {.kind = ConstraintKind::ProductAtMost, .factors = {"threads", "message_bytes"}, .factor = 2, .limit = 65536},
+  };
+  const ParamSpace space(example_specs(), constraints);
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"variant", "nonblocking"}});
+            }),
+            "variant=nonblocking needs path not empty (got empty)");
+  EXPECT_NO_THROW(space.resolve({{"variant", "nonblocking"}, {"path", "x"}, {"threads", "8"}}));
+  EXPECT_EQ(error_of([&] { space.resolve({{"message_bytes", "4100"}}); }), "message_bytes a multiple of 8 (got 4100)");
+  EXPECT_EQ(error_of([&] {
+              space.resolve({{"threads", "5"}});
+            }),
+            "variant=blocking needs threads in 1 .. 4 or 64 (got 5)");
+  EXPECT_NO_THROW(space.resolve({{"threads", "4"}}));
+  // 64 is accepted besides the range, but then 2 x 64 x 4096 exceeds the product's limit.
+  EXPECT_EQ(error_of([&] { space.resolve({{"threads", "64"}}); }), "threads x message_bytes x 2 <= 65536 (got 524288)");
+  EXPECT_NO_THROW(space.resolve({{"threads", "64"}, {"message_bytes", "512"}}));
+  EXPECT_EQ(describe(constraints[2]), "variant=blocking needs threads in 1 .. 4 or 64");
+}
+
+TEST(Constraint, ADeclarationErrorIsALogicError) {
+  EXPECT_THROW(ParamSpace(example_specs(), {{.kind = ConstraintKind::NotEmpty, .param = "nothing"}}), std::logic_error);
+  EXPECT_THROW(ParamSpace(example_specs(), {{.kind = ConstraintKind::Requires, .param = "variant", .values = {"x"}}}),
+               std::logic_error);
 }
 
 TEST(ParamSpace, DescribeRange) {
@@ -130,7 +201,7 @@ TEST(KernelRegistry, EveryKernelDeclaresAValidSpace) {
   const auto kernels = KernelRegistry::instance().all();
   ASSERT_FALSE(kernels.empty());
   for (const Kernel* kernel : kernels) {
-    const KernelInfo& info = kernel->info();
+    const KernelDeclaration& info = kernel->declaration();
     SCOPED_TRACE(info.name);
     const ParamSpec* variant = info.params.find("variant");
     ASSERT_NE(variant, nullptr);
@@ -143,8 +214,71 @@ TEST(KernelRegistry, EveryKernelDeclaresAValidSpace) {
       EXPECT_FALSE(spec.description.empty()) << spec.name;
     }
   }
+  EXPECT_EQ(kernels.size(), builtin_declarations().size());
+  for (const KernelDeclaration* declaration : builtin_declarations()) {
+    SCOPED_TRACE(declaration->name);
+    const Kernel* kernel = KernelRegistry::instance().find(declaration->name);
+    ASSERT_NE(kernel, nullptr);
+    EXPECT_EQ(&kernel->declaration(), declaration);
+    EXPECT_FALSE(declaration->metrics.empty());
+    for (const MetricSpec& metric : declaration->metrics) {
+      EXPECT_EQ(declaration->find_metric(metric.name), &metric) << "declared twice: " << metric.name;
+      EXPECT_FALSE(metric.unit.empty()) << metric.name;
+      EXPECT_FALSE(metric.description.empty()) << metric.name;
+    }
+  }
   EXPECT_NE(KernelRegistry::instance().find("nonblocking"), nullptr);
   EXPECT_NE(KernelRegistry::instance().find("overlap"), nullptr);
+}
+
+// A result may carry only declared metrics; the runner's JSON writer refuses any other.
+TEST(KernelResult, AnUndeclaredMetricIsAProgrammingError) {
+  const KernelDeclaration& declaration = overlap_declaration();
+  KernelResult result;
+  result.metrics["overlap_osu_percent"] = 50;
+  EXPECT_NO_THROW(check_declared_metrics(declaration, result));
+  result.metrics["overlap_percent"] = 50;
+  try {
+    check_declared_metrics(declaration, result);
+    FAIL() << "an undeclared metric was accepted";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("kernel 'overlap' reported the undeclared metric 'overlap_percent'"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(kernel_result_json(declaration, declaration.params.resolve({}), {}, result), std::logic_error);
+  result.metrics.erase("overlap_percent");
+  const std::string json = kernel_result_json(declaration, declaration.params.resolve({}), {}, result);
+  EXPECT_NE(json.find("\"schema\": \"commtune.kernel_result/1\""), std::string::npos) << json;
+}
+
+// The batching declaration's level constraints, built from the codecs' level ranges, accept exactly
+// the levels the codec itself accepts (batching::check_level, used when a channel is built).
+TEST(BatchingDeclaration, LevelConstraintsAgreeWithTheCodec) {
+  const ParamSpace& space = batching_declaration().params;
+  for (const std::string codec : {"none", "lz4", "zstd", "zlib"}) {
+    for (int level = -7; level <= 22; ++level) {
+      SCOPED_TRACE(codec + " level " + std::to_string(level));
+      const auto codec_value = *batching::parse_codec(codec);
+      const bool codec_accepts = !batching::check_level(codec_value, level).has_value();
+      const std::string error = error_of([&] { space.resolve({{"codec", codec}, {"level", std::to_string(level)}}); });
+      EXPECT_EQ(error.empty(), codec_accepts) << error;
+    }
+  }
+}
+
+// The product constraints of the nonblocking declaration keep the rule "message_bytes x
+// messages_per_peer x 2 (x 2 again for a halo) <= 1 GiB".
+TEST(NonblockingDeclaration, BufferBudgetDependsOnThePattern) {
+  const ParamSpace& space = nonblocking_declaration().params;
+  EXPECT_NO_THROW(space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "8"}}));
+  EXPECT_FALSE(error_of([&] { space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "9"}}); }).empty());
+  EXPECT_NO_THROW(space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "4"}, {"pattern", "halo"}}));
+  const std::string halo = error_of([&] {
+    space.resolve({{"message_bytes", "64M"}, {"messages_per_peer", "5"}, {"pattern", "halo"}});
+  });
+  EXPECT_NE(halo.find("pattern=halo needs message_bytes x messages_per_peer x 4 <= 1073741824"), std::string::npos)
+      << halo;
 }
 
 }  // namespace

@@ -39,7 +39,22 @@ def main():
         expect(name in kernels, f"kernel {name} is listed")
         expect([p["name"] for p in kernels.get(name, {}).get("params", [])] == params, f"{name} parameters {params}")
 
+    # Constraints travel as data, metrics with unit and direction.
+    overlap = kernels.get("overlap", {})
+    requires = [c for c in overlap.get("constraints", []) if c.get("kind") == "requires"]
+    expect(len(requires) == 1 and requires[0].get("when") == {"param": "progress_thread", "values": ["true"]}
+           and requires[0].get("param") == "variant" and requires[0].get("values") == ["nonblocking"],
+           f"overlap's progress-thread constraint as data: {requires}")
+    levels = [c for c in kernels.get("batching", {}).get("constraints", []) if c.get("param") == "level"]
+    expect(len(levels) == 4 and all(c["kind"] == "in_range" for c in levels), "batching: one level range per codec")
+    for name, kernel in kernels.items():
+        metrics = kernel.get("metrics", [])
+        expect(bool(metrics) and all(m.get("unit") and isinstance(m.get("higher_is_better"), bool) for m in metrics),
+               f"{name}: metrics with unit and higher_is_better")
+
     lines = listing.stdout.splitlines()
+    for c in requires:
+        expect(any(line.strip() == "constraint: " + c["text"] for line in lines), "text listing shows constraints")
     for name, kernel in kernels.items():
         expect(any(line.startswith(name + " ") for line in lines), f"text listing has kernel {name}")
         for p in kernel["params"]:

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "commtune/kernels/kernel.hpp"
@@ -58,8 +59,8 @@ using VariantChecks =
     std::function<void(const KernelResult& result, const std::string& label, const std::string& variant)>;
 
 // Runs every choice of the kernel's "variant" parameter with `overrides` (3 iterations after 1
-// warm-up), checks three iteration times and the baseline variant's checksum for each, then
-// `more_checks`.
+// warm-up), checks three iteration times, that every metric is declared, and the baseline variant's checksum for each,
+// then `more_checks`.
 inline void run_all_variants(Kernel& kernel, std::map<std::string, std::string> overrides,
                              const VariantChecks& more_checks) {
   RunOptions options;
@@ -68,12 +69,18 @@ inline void run_all_variants(Kernel& kernel, std::map<std::string, std::string> 
   std::string baseline_checksum;
   std::string label;
   for (const auto& [k, v] : overrides) label += k + "=" + v + " ";
-  for (const std::string& variant : kernel.info().params.find("variant")->choices) {
+  for (const std::string& variant : kernel.declaration().params.find("variant")->choices) {
     overrides["variant"] = variant;
-    const KernelResult result = kernel.run(kernel.info().params.resolve(overrides), options, MPI_COMM_WORLD);
+    const KernelResult result = kernel.run(kernel.declaration().params.resolve(overrides), options, MPI_COMM_WORLD);
     const std::string what = label + variant;
     check(result.iteration_times_s.size() == 3, what + ": three iteration times");
-    if (variant == kernel.info().baseline_variant) baseline_checksum = result.checksum;
+    try {
+      check_declared_metrics(kernel.declaration(), result);
+      check(true, what + ": every metric is declared");
+    } catch (const std::logic_error& e) {
+      check(false, what + ": " + e.what());
+    }
+    if (variant == kernel.declaration().baseline_variant) baseline_checksum = result.checksum;
     check(result.checksum == baseline_checksum,
           what + ": checksum " + result.checksum + " differs from baseline " + baseline_checksum);
     if (more_checks) more_checks(result, label, variant);

@@ -7,17 +7,24 @@
 program exact_f08
   use mpi_f08
   implicit none
-  integer, parameter :: NF = 21, NITER = 4, CAP = 100
-  character(len=24), parameter :: names(NF) = [character(len=24) :: &
+  integer, parameter :: NF = 25, NITER = 4, CAP = 100, MAXRANKS = 12
+  character(len=32), parameter :: names(NF) = [character(len=32) :: &
     'MPI_Init', 'MPI_Finalize', 'MPI_Comm_rank', 'MPI_Comm_size', 'MPI_Send', 'MPI_Recv', &
     'MPI_Isend', 'MPI_Irecv', 'MPI_Wait', 'MPI_Waitall', 'MPI_Bcast', 'MPI_Allreduce', &
     'MPI_Barrier', 'MPI_Reduce', 'MPI_Waitany', 'MPI_Waitsome', 'MPI_Send_init', 'MPI_Recv_init', &
-    'MPI_Start', 'MPI_Startall', 'MPI_Request_free']
+    'MPI_Start', 'MPI_Startall', 'MPI_Request_free', 'MPI_Alltoallw', 'MPI_Dist_graph_create_adjacent', &
+    'MPI_Neighbor_alltoallw', 'MPI_Comm_free']
   integer(8) :: rows(3, NF), totals(3, NF)
   integer :: ierr, rank, nranks, it, s, k, left, right, n, idx, outcount, indices(2), done
   integer :: ibuf(CAP), ibuf2(CAP)
   type(MPI_Status) :: status
   type(MPI_Request) :: reqs(2), preqs(2)
+  type(MPI_Datatype) :: stypes(0:MAXRANKS - 1), rtypes(0:MAXRANKS - 1), ntypes(1)
+  type(MPI_Comm) :: ring
+  integer :: scounts(0:MAXRANKS - 1), rcounts(0:MAXRANKS - 1), sdispls(0:MAXRANKS - 1), rdispls(0:MAXRANKS - 1)
+  integer :: ncounts(1), nsources(1), ndests(1)
+  integer(kind=MPI_ADDRESS_KIND) :: ndispls(1)
+  integer(8) :: wsent, wreceived
   double precision :: dbuf(CAP)
   integer(8) :: isz, dsz
   character(len=1024) :: path
@@ -158,6 +165,55 @@ program exact_f08
     call MPI_Barrier(MPI_COMM_WORLD)  ! no ierror
     call add('MPI_Barrier', 0_8, 0_8)
   end do
+
+  ! MPI_Alltoallw, its datatypes an array of handles (which Fortran passes as integers): rank r
+  ! sends 1 + mod(j, 3) elements to rank j, integers to even ranks and doubles to odd ones, at byte
+  ! displacement 32 j, so every rank receives 1 + mod(r, 3) elements of its own parity's type
+  ! from each rank. Then MPI_Neighbor_alltoallw around a ring (a distributed graph, from the left
+  ! neighbour to the right one): 2 + r integers to the right, 2 + left from the left.
+  if (nranks > MAXRANKS) then
+    print *, 'exact_f08: at most ', MAXRANKS, ' ranks'
+    call MPI_Abort(MPI_COMM_WORLD, 97, ierr)
+  end if
+  wsent = 0
+  do k = 0, nranks - 1
+    scounts(k) = 1 + mod(k, 3)
+    rcounts(k) = 1 + mod(rank, 3)
+    sdispls(k) = 32 * k
+    rdispls(k) = 32 * k
+    if (mod(k, 2) == 0) then
+      stypes(k) = MPI_INTEGER
+      wsent = wsent + scounts(k) * isz
+    else
+      stypes(k) = MPI_DOUBLE_PRECISION
+      wsent = wsent + scounts(k) * dsz
+    end if
+    if (mod(rank, 2) == 0) then
+      rtypes(k) = MPI_INTEGER
+    else
+      rtypes(k) = MPI_DOUBLE_PRECISION
+    end if
+  end do
+  if (mod(rank, 2) == 0) then
+    wreceived = nranks * rcounts(0) * isz
+  else
+    wreceived = nranks * rcounts(0) * dsz
+  end if
+  call MPI_Alltoallw(dbuf, scounts, sdispls, stypes, ibuf2, rcounts, rdispls, rtypes, MPI_COMM_WORLD, ierr)
+  call add('MPI_Alltoallw', wsent, wreceived)
+  nsources(1) = left
+  ndests(1) = right
+  call MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 1, nsources, MPI_UNWEIGHTED, 1, ndests, MPI_UNWEIGHTED, &
+                                      MPI_INFO_NULL, .false., ring, ierr)
+  call add('MPI_Dist_graph_create_adjacent', 0_8, 0_8)
+  ncounts(1) = 2 + rank
+  ndispls(1) = 0
+  ntypes(1) = MPI_INTEGER
+  rcounts(0) = 2 + left
+  call MPI_Neighbor_alltoallw(ibuf, ncounts, ndispls, ntypes, ibuf2, rcounts, ndispls, ntypes, ring, ierr)
+  call add('MPI_Neighbor_alltoallw', int(2 + rank, 8) * isz, int(2 + left, 8) * isz)
+  call MPI_Comm_free(ring, ierr)
+  call add('MPI_Comm_free', 0_8, 0_8)
 
   ! The bookkeeping: MPI_Finalize and this MPI_Reduce are recorded before they happen.
   call add('MPI_Finalize', 0_8, 0_8)

@@ -1,15 +1,15 @@
-// The built-in kernels, one per technique; each folder under kernels/ defines its function.
-// KernelRegistry::instance() calls them all once.
+// The run functions of the built-in kernels, one per technique; each kernels/<name>/benchmark.cpp
+// defines one. KernelRegistry::instance() pairs them with the declarations (declaration.hpp).
 #pragma once
 
 #include "commtune/kernels/kernel.hpp"
 
 namespace commtune::kernels {
 
-void register_nonblocking(KernelRegistry& registry);   // kernels/nonblocking
-void register_batching(KernelRegistry& registry);      // kernels/batching
-void register_topology(KernelRegistry& registry);      // kernels/topology
-void register_load_balance(KernelRegistry& registry);  // kernels/load_balance
-void register_overlap(KernelRegistry& registry);       // kernels/overlap
+KernelResult run_nonblocking(const ParamSet& params, const RunOptions& options, MPI_Comm comm);
+KernelResult run_batching(const ParamSet& params, const RunOptions& options, MPI_Comm comm);
+KernelResult run_topology(const ParamSet& params, const RunOptions& options, MPI_Comm comm);
+KernelResult run_load_balance(const ParamSet& params, const RunOptions& options, MPI_Comm comm);
+KernelResult run_overlap(const ParamSet& params, const RunOptions& options, MPI_Comm comm);
 
 }  // namespace commtune::kernels
