@@ -32,7 +32,7 @@ export PATH=$work/bin:$PATH
 run_commtune() {
   local name=$1
   shift
-  timeout 120 "$commtune" "$@" >"$name.out" 2>"$name.err"
+  timeout -k 10 120 "$commtune" "$@" >"$name.out" 2>"$name.err"
   status=$?
   echo "commtune $* -> exit $status"
   sed 's/^/  stderr: /' "$name.err" | tail -n 20
@@ -72,7 +72,7 @@ case $case_name in
   ranks2) check_srun 2 ;;
   ranks4) check_srun 4 ;;
   salloc_mpirun)
-    timeout 120 salloc -n 2 "$commtune" run -o out -- "$mpiexec" "$probe" env >env.out 2>env.err
+    timeout -k 10 120 salloc -n 2 "$commtune" run -o out -- "$mpiexec" "$probe" env >env.out 2>env.err
     status=$?
     echo "salloc -n 2 commtune run -o out -- $mpiexec $probe env -> exit $status"
     sed 's/^/  stderr: /' env.err | tail -n 20
