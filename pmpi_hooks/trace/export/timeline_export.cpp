@@ -114,6 +114,21 @@ class JsonWriter {
   bool first_event_ = true;
 };
 
+// One end of a message arrow: `head` opens the event up to its id (the start "s" or the bound
+// finish "f"), then the id, the location and the time.
+void write_flow_end(JsonWriter& out, const char* head, std::uint64_t id, const Location& at, std::uint64_t ns) {
+  out.next_event();
+  out.raw(head);
+  out.number(id);
+  out.raw(",\"pid\":");
+  out.number(std::uint64_t(at.rank));
+  out.raw(",\"tid\":");
+  out.number(std::uint64_t(at.thread));
+  out.raw(",\"ts\":");
+  out.microseconds(ns);
+  out.raw("}");
+}
+
 std::string escaped(std::string_view text) {
   std::string out;
   JsonWriter::escape_into(out, text);
@@ -415,26 +430,8 @@ std::uint64_t Timeline::write_arrows(JsonWriter& out, const TimeWindow& window) 
         send.start_ns + (send.end_ns > send.start_ns ? (send.end_ns - send.start_ns) / 2 : 0);
     const std::uint64_t end_ns =
         std::clamp(message.received_ns, receive.start_ns, std::max(receive.start_ns, receive.end_ns));
-    out.next_event();
-    out.raw("{\"ph\":\"s\",\"name\":\"message\",\"cat\":\"message\",\"id\":");
-    out.number(m);
-    out.raw(",\"pid\":");
-    out.number(std::uint64_t(from.rank));
-    out.raw(",\"tid\":");
-    out.number(std::uint64_t(from.thread));
-    out.raw(",\"ts\":");
-    out.microseconds(start_ns);
-    out.raw("}");
-    out.next_event();
-    out.raw("{\"ph\":\"f\",\"bp\":\"e\",\"name\":\"message\",\"cat\":\"message\",\"id\":");
-    out.number(m);
-    out.raw(",\"pid\":");
-    out.number(std::uint64_t(to.rank));
-    out.raw(",\"tid\":");
-    out.number(std::uint64_t(to.thread));
-    out.raw(",\"ts\":");
-    out.microseconds(end_ns);
-    out.raw("}");
+    write_flow_end(out, "{\"ph\":\"s\",\"name\":\"message\",\"cat\":\"message\",\"id\":", m, from, start_ns);
+    write_flow_end(out, "{\"ph\":\"f\",\"bp\":\"e\",\"name\":\"message\",\"cat\":\"message\",\"id\":", m, to, end_ns);
     ++written;
   }
   return written;
