@@ -8,6 +8,7 @@
 #include <ctime>
 #include <functional>
 #include <stdexcept>
+#include <thread>
 
 #include "commtune/tuner/statistics.hpp"
 
@@ -242,12 +243,32 @@ int ResultsDb::schema_version() const {
   return version.step() ? int(version.integer(0)) : 0;
 }
 
+// Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+// (without its busy handler) when another process is opening the same new file: retry until the
+// busy timeout. The mode is stored in the file, so only the first opener ever changes it.
+void ResultsDb::use_write_ahead_log() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    {
+      Statement mode(*this, "PRAGMA journal_mode");
+      if (mode.step() && mode.text(0) == "wal") return;
+    }
+    const int status = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (status == SQLITE_OK) return;
+    if ((status != SQLITE_BUSY && status != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) {
+      execute("PRAGMA journal_mode = WAL");  // reports the error with the file's name
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 void ResultsDb::create_or_check_schema(bool writable) {
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   if (writable) {
     // WAL lets readers run beside one writer; NORMAL sync in WAL mode loses no committed
     // transaction when a process dies (only on power loss), and keeps per-point commits cheap.
-    execute("PRAGMA journal_mode = WAL");
+    use_write_ahead_log();
     execute("PRAGMA synchronous = NORMAL");
     execute("PRAGMA foreign_keys = ON");
     Transaction transaction([this](const char* sql) { execute(sql); });

@@ -124,6 +124,7 @@ class ResultsDb {
   void update_statistics(std::int64_t point_id);
   void create_or_check_schema(bool writable);
   void execute(const char* sql);
+  void use_write_ahead_log();
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
