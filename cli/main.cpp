@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   commtune::cli::add_export_command(app);
   commtune::cli::add_results_command(app);
   commtune::cli::add_sweep_command(app);
+  commtune::cli::add_replay_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
