@@ -2,7 +2,8 @@
 """commtune-sweep-driver under the MPI launcher: a plan of measured, rejected and throwing
 configurations comes back as a ready line plus one line each, in plan order, with sample counts
 within the target's bounds and the right stop reasons; a minimum time is honoured; bad command
-lines and plans exit 2 with one message. Asserts structure and bounds only, never speed.
+lines and plans exit 2 with one message; --calibrate measures the four sizes. Asserts structure and
+bounds only, never speed.
 
 usage: check_sweep_driver.py --driver PATH --ranks N --work DIR -- LAUNCHER...
 """
@@ -155,6 +156,28 @@ def check_errors(driver):
            f"a malformed plan exits 2 naming the key once: {rejected.stderr.strip()[:200]}")
 
 
+def check_calibration(driver):
+    path = os.path.join(driver.args.work, "calibration.json")
+    done = driver.run("--calibrate", "--output", path)
+    expect(done.returncode == 0, f"calibrate: exits 0 (got {done.returncode}: {done.stderr.strip()[-300:]})")
+    if not os.path.exists(path):
+        expect(False, "calibrate: the file was written")
+        return
+    with open(path) as f:
+        calibration = json.load(f)
+    expect(calibration.get("schema") == "commtune.calibration/1", "calibrate: the file names its schema")
+    expect(calibration.get("ranks") == driver.args.ranks and calibration.get("peer_rank") == 1
+           and calibration.get("same_node") is True, f"calibrate: rank 0 and rank 1 on this one node: "
+           f"{ {k: calibration.get(k) for k in ('ranks', 'peer_rank', 'same_node')} }")
+    points = calibration.get("points", [])
+    expect([p["message_bytes"] for p in points] == [8, 4096, 65536, 1 << 20], "calibrate: 8 B, 4 KiB, 64 KiB, 1 MiB")
+    for p in points:
+        expect(5 <= p["round_trips"] <= 1000 and p["latency_us"] > 0 and p["bandwidth_mb_per_s"] > 0,
+               f"calibrate: {p['message_bytes']} B: 5..1000 round trips, positive latency and bandwidth: {p}")
+    both = driver.run("--calibrate", "--plan", "x.json", "--output", path)
+    expect(both.returncode == 2 and "excludes" in both.stderr, "calibrate: --plan with --calibrate exits 2")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--driver", required=True)
@@ -166,6 +189,7 @@ def main():
     check_mixed_plan(driver)
     check_minimum_time(driver)
     check_errors(driver)
+    check_calibration(driver)
     return exit_status()
 
 

@@ -205,5 +205,45 @@ TEST(DriverProtocol, AMalformedLineBeforeTheLastThrowsNamingFileAndLine) {
   EXPECT_THROW(read_driver_output(fs::temp_directory_path() / "commtune_no_such_results.jsonl"), std::invalid_argument);
 }
 
+TEST(DriverProtocol, CalibrationFileRoundTripAndErrors) {
+  const Calibration calibration{
+      .points = {{8, 1000, 0.5, 16}, {1 << 20, 60, 120.5, 8701.7}}, .ranks = 4, .peer_rank = 2, .same_node = false};
+  const std::string text = calibration_to_json(calibration);
+  EXPECT_EQ(nlohmann::json::parse(text)["schema"], kCalibrationSchema);
+  const fs::path path = write_file("calibration.json", text);
+  const Calibration back = read_calibration(path);
+  ASSERT_EQ(back.points.size(), 2u);
+  EXPECT_EQ(back.points[1].message_bytes, 1u << 20);
+  EXPECT_EQ(back.points[1].round_trips, 60);
+  EXPECT_DOUBLE_EQ(back.points[1].latency_us, 120.5);
+  EXPECT_DOUBLE_EQ(back.points[1].bandwidth_mb_per_s, 8701.7);
+  EXPECT_EQ(back.ranks, 4);
+  EXPECT_EQ(back.peer_rank, 2);
+  EXPECT_FALSE(back.same_node);
+
+  nlohmann::json document = nlohmann::json::parse(text);
+  document["schema"] = "commtune.calibration/7";
+  const std::pair<std::string, std::string> cases[] = {
+      {text.substr(0, text.size() / 2), "not JSON"},
+      {document.dump(), "commtune.calibration/7"},
+      {R"({"schema": "commtune.calibration/1", "ranks": 2, "peer_rank": 1, "same_node": true})", "'points'"},
+  };
+  for (const auto& [bad, words] : cases) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
+    try {
+      read_calibration(path);
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const std::invalid_argument& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.find(path.string()), 0u) << message;
+      EXPECT_NE(message.find(words), std::string::npos) << message << "\nexpected: " << words;
+    }
+  }
+  fs::remove(path);
+  EXPECT_EQ(calibration_arguments("/tmp/c.json"), (std::vector<std::string>{"--calibrate", "--output", "/tmp/c.json"}));
+  EXPECT_EQ(driver_arguments("p.json", "r.jsonl"),
+            (std::vector<std::string>{"--plan", "p.json", "--output", "r.jsonl"}));
+}
+
 }  // namespace
 }  // namespace commtune::tuner

@@ -1,10 +1,13 @@
 // commtune-sweep-driver --plan PLAN.json --output RESULTS.jsonl
+// commtune-sweep-driver --calibrate --output CALIBRATION.json
 //
 // Runs inside one mpirun/srun launched by a sweep: measures every configuration of the plan, in
 // order, on all ranks of MPI_COMM_WORLD, and rank 0 appends one result line per configuration
 // (formats: commtune/tuner/driver_protocol.hpp), flushed before the next one starts, so that a
-// launch that dies keeps what it finished. Exit codes: 0 every evaluation done (failed ones
-// included), 2 bad command line, plan or output file (message printed once by rank 0).
+// launch that dies keeps what it finished. With --calibrate it measures the latency and bandwidth
+// stored with the hardware fingerprint instead (calibrate.hpp). Exit codes: 0 every evaluation
+// done (failed ones included), 1 the calibration could not be written, 2 bad command line, plan or
+// output file, or fewer than 2 ranks to calibrate (message printed once by rank 0).
 #include <fmt/core.h>
 #include <mpi.h>
 
@@ -12,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate.hpp"
 #include "commtune/kernels/json.hpp"
 #include "commtune/kernels/kernel.hpp"
 #include "commtune/tuner/driver_protocol.hpp"
@@ -273,6 +276,34 @@ std::optional<std::string> load_plan(Driver& driver, const std::string& plan_pat
   return std::nullopt;
 }
 
+// --calibrate: rank 0 opens the output first, so that a bad path costs no measuring.
+int calibrate(const Driver& driver, const std::string& output_path) {
+  std::string error;
+  std::ofstream file;
+  if (driver.ranks < 2) error = "--calibrate needs at least 2 ranks";
+  if (error.empty() && driver.rank == 0) {
+    file.open(output_path, std::ios::binary | std::ios::trunc);
+    if (!file) error = fmt::format("cannot write {}", output_path);
+  }
+  broadcast_string(error, 0, MPI_COMM_WORLD);
+  if (!error.empty()) {
+    if (driver.rank == 0) fmt::print(stderr, "commtune-sweep-driver: {}\n", error);
+    return 2;
+  }
+  const commtune::tuner::Calibration calibration = commtune::tuner::driver::measure_calibration(MPI_COMM_WORLD);
+  int code = 0;
+  if (driver.rank == 0) {
+    file << commtune::tuner::calibration_to_json(calibration);
+    file.close();
+    if (!file) {
+      fmt::print(stderr, "commtune-sweep-driver: cannot write {}\n", output_path);
+      code = 1;
+    }
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -295,9 +326,13 @@ int main(int argc, char** argv) {
 
   std::string plan_path;
   std::string output_path;
+  bool calibration = false;
   CLI::App app{"Measures the configurations of a sweep's plan inside one MPI launch (rank 0 writes JSON lines)."};
-  app.add_option("--plan", plan_path, "The plan (schema commtune.driver_plan/1)")->required();
-  app.add_option("--output", output_path, "Results file, one JSON line per configuration")->required();
+  auto* plan_option = app.add_option("--plan", plan_path, "The plan (schema commtune.driver_plan/1)");
+  app.add_flag("--calibrate", calibration, "Measure latency and bandwidth between two ranks instead of a plan")
+      ->excludes(plan_option);
+  app.add_option("--output", output_path, "Results file: JSON lines, or with --calibrate one JSON document")
+      ->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -307,6 +342,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(2, e.what());
   }
+  if (calibration) {
+    const int code = calibrate(driver, output_path);
+    MPI_Finalize();
+    return code;
+  }
+  if (plan_path.empty()) return fail(2, "--plan PLAN.json or --calibrate is required");
 
   commtune::tuner::DriverPlan plan;
   if (auto error = load_plan(driver, plan_path, output_path, plan)) return fail(2, *error);
