@@ -5,7 +5,12 @@ within the target's bounds and the right stop reasons; a minimum time is honoure
 lines and plans exit 2 with one message; --calibrate measures the four sizes. Asserts structure and
 bounds only, never speed.
 
-usage: check_sweep_driver.py --driver PATH --ranks N --work DIR -- LAUNCHER...
+With --fault-driver (the driver plus the misbehaving "fault" kernel of sweep_driver_faults.cpp):
+exact batch growth on fake iteration times, a checksum that changes between batches, an
+undeclared metric, a throw on one rank after the last collective (recorded, the driver goes on)
+and before it (the job aborts after --abort-after, keeping the lines written so far).
+
+usage: check_sweep_driver.py --driver PATH [--fault-driver PATH] --ranks N --work DIR -- LAUNCHER...
 """
 import argparse
 import json
@@ -36,18 +41,23 @@ class Driver:
     def __init__(self, args):
         self.args = args
 
-    def run(self, *words):
-        return subprocess.run(self.args.launcher + [self.args.driver, *words], capture_output=True, text=True,
-                              timeout=150)
+    def run(self, *words, program=None):
+        return subprocess.run(self.args.launcher + [program or self.args.driver, *words], capture_output=True,
+                              text=True, timeout=150)
 
-    def run_plan(self, name, evaluations):
+    def run_plan(self, name, evaluations, program=None, extra=(), exit_ok=True):
+        """Runs the plan; evaluations marked completes=False are expected to have no result line."""
         plan = os.path.join(self.args.work, name + ".plan.json")
         output = os.path.join(self.args.work, name + ".jsonl")
+        planned = [{k: v for k, v in e.items() if k != "completes"} for e in evaluations]
         with open(plan, "w") as f:
-            json.dump({"schema": PLAN_SCHEMA, "evaluations": evaluations}, f)
-        done = self.run("--plan", plan, "--output", output)
-        expect(done.returncode == 0, f"{name}: exits 0 (got {done.returncode}: {done.stderr.strip()[-400:]})")
+            json.dump({"schema": PLAN_SCHEMA, "evaluations": planned}, f)
+        done = self.run("--plan", plan, "--output", output, *extra, program=program)
+        self.last = done
+        if exit_ok:
+            expect(done.returncode == 0, f"{name}: exits 0 (got {done.returncode}: {done.stderr.strip()[-400:]})")
         lines = read_lines(output) if os.path.exists(output) else []
+        evaluations = [e for e in evaluations if e.get("completes", True)]
         expect(len(lines) == len(evaluations) + 1, f"{name}: a ready line and {len(evaluations)} results "
                f"(got {len(lines)} lines)")
         expect(all(line.get("schema") == RESULT_SCHEMA for line in lines), f"{name}: every line names its schema")
@@ -178,9 +188,53 @@ def check_calibration(driver):
     expect(both.returncode == 2 and "excludes" in both.stderr, "calibrate: --plan with --calibrate exits 2")
 
 
+def check_faults(driver):
+    program = driver.args.fault_driver
+    ranks = driver.args.ranks
+    # Fake iterations of 0.01 s: the first batch (2) is short of min_time 0.1 s, so decide_sampling
+    # asks for 1.4 x 0.1 / 0.01 = 14 samples in all (google/benchmark's rule), which meet the target.
+    growth = dict(min_time_s=0.1, min_samples=2, ci_half_width_fraction=0.02, max_samples=1000, max_time_s=60)
+    plan = [
+        evaluation("steady", "fault", {"variant": "steady"}, 1, **growth),
+        evaluation("checksum", "fault", {"variant": "checksum_per_call"}, 0, **growth),
+        evaluation("undeclared", "fault", {"variant": "undeclared_metric"}, 0, min_samples=2, max_samples=2),
+        evaluation("late", "fault", {"variant": "throw_late_on_rank1"}, 0, min_samples=2, max_samples=2),
+        evaluation("after_late", "fault", {"variant": "steady"}, 0, min_time_s=0, min_samples=3, max_samples=3),
+        dict(evaluation("early", "fault", {"variant": "throw_early_on_rank1"}, 0, min_samples=2, max_samples=2,
+                        max_time_s=1), completes=False),
+        dict(evaluation("never", "fault", {"variant": "steady"}, 0, min_samples=2, max_samples=2), completes=False),
+    ]
+    results = driver.run_plan("faults", plan, program=program, extra=("--abort-after", "2"), exit_ok=False)
+    done = driver.last
+    expect(done.returncode != 0 and "still inside it" in done.stderr,
+           f"faults: a throw on rank 1 while the others wait in a collective aborts the job: "
+           f"{done.returncode} {done.stderr.strip()[:300]}")
+    if len(results) != 5:
+        return
+    r = results["steady"]
+    expect(r["status"] == "measured" and r["stop_reason"] == "target_reached" and len(r["samples_s"]) == 14,
+           f"steady: two batches grow to exactly 14 samples ({len(r['samples_s'])}, {r['stop_reason']})")
+    expect(r["warmup"] == 2, f"steady: the planned warm-up plus one settling iteration ({r['warmup']})")
+    expect(abs(r["metrics"].get("iterations_per_call", 0) - (2 * 2 + 12 * 12) / 14) < 1e-9,
+           f"steady: metrics are weighted by each batch's iterations: {r['metrics']}")
+    r = results["checksum"]
+    expect(r["status"] == "measured" and r["checksum"] == "0000000000000002"
+           and "driver_checksum_mismatch" in r["notes"],
+           f"checksum: the first batch's checksum kept, the disagreement noted: {r['checksum']} {r['notes']}")
+    r = results["undeclared"]
+    expect(r["status"] == "failed" and "not_declared" in r["message"] and "every rank" in r["message"],
+           f"undeclared: an undeclared metric fails the configuration: {r['message']}")
+    r = results["late"]
+    expect(r["status"] == "failed" and f"1 of {ranks} ranks" in r["message"] and "after the barrier" in r["message"],
+           f"late: a throw on one rank after the last collective is recorded: {r['message']}")
+    r = results["after_late"]
+    expect(r["status"] == "measured" and len(r["samples_s"]) == 3, "after_late: the driver went on")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--driver", required=True)
+    parser.add_argument("--fault-driver")
     parser.add_argument("--ranks", type=int, required=True)
     parser.add_argument("--work", required=True)
     args = parse_args(parser)
@@ -190,6 +244,8 @@ def main():
     check_minimum_time(driver)
     check_errors(driver)
     check_calibration(driver)
+    if args.fault_driver:
+        check_faults(driver)
     return exit_status()
 
 
