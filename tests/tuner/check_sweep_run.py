@@ -31,7 +31,7 @@ def expect(condition, what):
 
 HEADER = """schema: commtune.sweep/1
 ranks: [2]
-launcher: {kind: mpirun, args: [--oversubscribe]}
+launcher: {kind: mpirun}  # more ranks than cores: OMPI_MCA_rmaps_base_oversubscribe from ctest
 budget: {time: 10m}
 warmup: 1
 """
