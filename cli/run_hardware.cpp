@@ -68,6 +68,9 @@ std::optional<std::string> record_hardware(const fs::path& run_dir, const std::v
   } catch (const std::exception& problem) {  // the profile reader's or hwloc's
     fmt::print(stderr, "commtune run: warning: no hardware fingerprint in {}: {}\n", target.string(), problem.what());
   }
+  // An earlier run's file must not pass for this run's.
+  std::error_code ignored;
+  fs::remove(target, ignored);
   return std::nullopt;
 }
 
