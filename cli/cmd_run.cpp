@@ -234,10 +234,7 @@ void run(RunOptions& options, std::vector<std::string> command) {
   const FileVersion profile_before = file_version(run_directory::profile_path(output));
   const launch::RunResult result = launch::run(launch_command, limits);
   if (finish_profile(output, profile_before, result.timed_out, limits.time_limit_text, options.quiet)) {
-    const auto hardware_id = record_hardware(output, launcher_words(command, launcher));
-    if (hardware_id && !options.quiet) {
-      fmt::print(stderr, "commtune: hardware {}: {}\n", *hardware_id, run_directory::hardware_path(output).string());
-    }
+    record_hardware(output, launcher_words(command, launcher), options.quiet);
   }
   // Trace mode: the logs as OTF2 and a timeline, as `commtune export DIR` writes them; the run's
   // exit code stays the program's.

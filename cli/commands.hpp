@@ -43,10 +43,11 @@ ProfileState read_profile_state(const std::filesystem::path& run_dir);
 // After `commtune run`'s launcher has exited with this run's profile in DIR: the hardware
 // fingerprint of the run (tuner/fingerprint.hpp: this machine, the profile's MPI library, the
 // MPI settings of our environment and of `launcher_args`, the words before the program, and the
-// nodes and ranks per node of the profile's hosts) written to DIR/hardware.json. Returns its id,
-// or nothing after a warning on stderr when it could not be written.
+// nodes and ranks per node of the profile's hosts) written to DIR/hardware.json, and said in one
+// line after a complete profile's banner unless `quiet`. Returns its id, or nothing after a
+// warning on stderr when it could not be written.
 std::optional<std::string> record_hardware(const std::filesystem::path& run_dir,
-                                           const std::vector<std::string>& launcher_args);
+                                           const std::vector<std::string>& launcher_args, bool quiet);
 
 // `commtune export DIR` with its defaults (DIR/otf2/traces.otf2 and DIR/timeline.json from the logs
 // in DIR/trace), for `commtune run --trace` after the launcher exits. Returns 0, or 1 when there

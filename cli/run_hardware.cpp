@@ -51,7 +51,8 @@ bool write_atomically(const fs::path& target, const std::string& text, std::stri
 
 }  // namespace
 
-std::optional<std::string> record_hardware(const fs::path& run_dir, const std::vector<std::string>& launcher_args) {
+std::optional<std::string> record_hardware(const fs::path& run_dir, const std::vector<std::string>& launcher_args,
+                                           bool quiet) {
   const fs::path target = run_directory::hardware_path(run_dir);
   try {
     const profile::Profile profile = profile::read_profile(run_dir);
@@ -63,7 +64,13 @@ std::optional<std::string> record_hardware(const fs::path& run_dir, const std::v
     fingerprint.launch.nodes = std::max(profile.node_count(), 1);
     fingerprint.launch.ranks_per_node = std::max(profile.max_ranks_per_node(), 1);
     std::string error;
-    if (write_atomically(target, fingerprint.to_json().dump(1) + "\n", error)) return fingerprint.id();
+    if (write_atomically(target, fingerprint.to_json().dump(1) + "\n", error)) {
+      // After a complete profile's banner; a partial profile is said in one line, which stays one.
+      if (!quiet && profile.complete) {
+        fmt::print(stderr, "commtune: hardware {}: {}\n", fingerprint.id(), target.string());
+      }
+      return fingerprint.id();
+    }
     fmt::print(stderr, "commtune run: warning: no hardware fingerprint: {}\n", error);
   } catch (const std::exception& problem) {  // the profile reader's or hwloc's
     fmt::print(stderr, "commtune run: warning: no hardware fingerprint in {}: {}\n", target.string(), problem.what());
