@@ -1,5 +1,5 @@
 // `commtune run`'s DIR/hardware.json: the run's hardware fingerprint, computed as the tuner computes
-// it for a sweep's launches, so that the analyzer can match a profile with the results database's
+// it for a sweep's launches, so that a profile can be matched with the results database's
 // points for the hardware it ran on.
 #include <fmt/core.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // profile.json (schema commtune.profile/2, docs/profile.md) as typed values: what read_profile()
-// (profile/reader.hpp) returns to the CLI, the analyzer and the reports. The fields carry the
+// (profile/reader.hpp) returns to every program that reads a profile. The fields carry the
 // names and units of the JSON; the sections that refer to call sites by id (message_sizes,
 // wait_states, requests) are joined onto the call sites here, so a reader looks in one place.
 #pragma once

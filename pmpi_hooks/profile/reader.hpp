@@ -1,5 +1,5 @@
-// The one reader of profile.json (written by pmpi_hooks/report, profile_json.cpp): the CLI, the
-// analyzer and the reports read a run's profile through it and never parse the JSON themselves.
+// The one reader of profile.json (written by pmpi_hooks/report, profile_json.cpp): programs read a
+// run's profile through it (the CLI does) and never parse the JSON themselves.
 #pragma once
 
 #include <filesystem>
