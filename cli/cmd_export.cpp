@@ -11,6 +11,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "commtune/pmpi/run_directory.hpp"
 #include "trace/export/otf2_export.hpp"
 #include "trace/export/timeline_export.hpp"
 #include "trace/reader.hpp"
@@ -43,8 +44,10 @@ ExportPlan plan_export(const ExportOptions& options, const fs::path& dir) {
   // -o names the file or archive directory when one format is asked for, else the directory both go to.
   const std::optional<fs::path> out =
       options.output ? std::optional<fs::path>(fs::absolute(*options.output)) : std::nullopt;
-  if (both || options.otf2) plan.otf2_dir = out && !both ? *out : out.value_or(dir) / "otf2";
-  if (both || options.timeline) plan.timeline_file = out && !both ? *out : out.value_or(dir) / "timeline.json";
+  if (both || options.otf2) plan.otf2_dir = out && !both ? *out : run_directory::otf2_path(out.value_or(dir));
+  if (both || options.timeline) {
+    plan.timeline_file = out && !both ? *out : run_directory::timeline_path(out.value_or(dir));
+  }
   plan.timeline.max_events = options.max_events;
   if (options.window) {
     if (!plan.timeline_file) {

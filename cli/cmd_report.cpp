@@ -8,47 +8,30 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "commtune/pmpi/run_directory.hpp"
+#include "profile/reader.hpp"
 #include "report/report.hpp"
 
 namespace commtune::cli {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> rank_dumps(const fs::path& dir) {
-  std::vector<fs::path> dumps;
-  std::error_code error;
-  for (fs::directory_iterator it(dir / "ranks", error), end; !error && it != end; it.increment(error)) {
-    const std::string name = it->path().filename().string();
-    if (name.starts_with("rank-") && name.ends_with(".json") && it->is_regular_file(error)) {
-      dumps.push_back(it->path());
-    }
-  }
-  std::sort(dumps.begin(), dumps.end());
-  return dumps;
-}
-
-ProfileState read_profile_state(const fs::path& profile) {
+ProfileState read_profile_state(const fs::path& run_dir) {
   ProfileState state;
   std::error_code error;
-  state.exists = fs::exists(profile, error);
+  state.exists = fs::exists(run_directory::profile_path(run_dir), error);
   if (!state.exists) return state;
-  std::ifstream in(profile);
-  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) {
-    state.error = json.is_discarded() ? "not valid JSON" : "not a JSON object";
-    return state;
-  }
-  state.readable = true;
-  // A profile without "complete" predates partial profiles: it was written at MPI_Finalize.
-  const auto complete = json.find("complete");
-  state.complete = complete == json.end() || !complete->is_boolean() || complete->get<bool>();
-  if (const auto reason = json.find("partial_reason"); reason != json.end() && reason->is_string()) {
-    state.partial_reason = reason->get<std::string>();
+  try {
+    const profile::Profile profile = profile::read_profile(run_dir);
+    state.readable = true;
+    state.complete = profile.complete;
+    state.partial_reason = profile.partial_reason;
+  } catch (const profile::ProfileError& problem) {
+    state.error = problem.what();
   }
   return state;
 }
@@ -62,7 +45,7 @@ struct ReportOptions {
 
 // The summary on stdout, then where the files are on stderr, as `commtune run` says it.
 void show(const fs::path& dir, const ProfileState& state) {
-  const fs::path summary = dir / "summary.txt";
+  const fs::path summary = run_directory::summary_path(dir);
   std::error_code error;
   if (std::ifstream in(summary); in) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -70,7 +53,7 @@ void show(const fs::path& dir, const ProfileState& state) {
     if (!text.empty() && text.back() != '\n') fmt::print("\n");
     std::fflush(stdout);
   }
-  const fs::path profile = dir / "profile.json";
+  const fs::path profile = run_directory::profile_path(dir);
   const std::string summary_note =
       fs::exists(summary, error) ? fmt::format(", summary in {}", summary.string()) : std::string(" (no summary.txt)");
   if (state.complete) {
@@ -89,9 +72,9 @@ void report(const ReportOptions& options) {
     fmt::print(stderr, "commtune report: {} is not a directory\n", dir.string());
     throw ExitCode{2};
   }
-  const fs::path profile = dir / "profile.json";
-  const ProfileState before = read_profile_state(profile);
-  const std::vector<fs::path> dumps = rank_dumps(dir);
+  const fs::path profile = run_directory::profile_path(dir);
+  const ProfileState before = read_profile_state(dir);
+  const std::vector<fs::path> dumps = run_directory::rank_dumps(dir);
   // A complete profile was merged at MPI_Finalize from every rank's final counts: a dump older than
   // it is a SIGUSR1 snapshot of the same run, never better, so nothing is merged again. A newer
   // dump comes from a later run into the same directory, which replaces it.
@@ -113,8 +96,8 @@ void report(const ReportOptions& options) {
       return;
     }
     if (before.exists) {
-      fmt::print(stderr, "commtune report: {} cannot be read ({}) and {} holds no rank dumps (rank-*.json) to merge\n",
-                 profile.string(), before.error, (dir / "ranks").string());
+      fmt::print(stderr, "commtune report: {}; and {} holds no rank dumps (rank-*.json) to merge\n", before.error,
+                 run_directory::ranks_path(dir).string());
     } else {
       fmt::print(stderr,
                  "commtune report: nothing to report in {}: no profile.json and no rank dumps (ranks/rank-*.json). "
@@ -132,11 +115,11 @@ void report(const ReportOptions& options) {
   const report::Result result = report::report_from_directory(dir, report_options);
   if (!result.ok) {
     fmt::print(stderr, "commtune report: cannot merge the {} rank dump(s) in {}: {}\n", dumps.size(),
-               (dir / "ranks").string(), result.error);
+               run_directory::ranks_path(dir).string(), result.error);
     throw ExitCode{1};
   }
   if (!options.quiet) {
-    ProfileState after = read_profile_state(result.profile.empty() ? profile : result.profile);
+    ProfileState after = read_profile_state(dir);
     after.complete = result.complete;
     show(dir, after);
   }

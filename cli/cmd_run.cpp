@@ -20,6 +20,7 @@
 
 #include "commands.hpp"
 #include "commtune/launch/launcher.hpp"
+#include "commtune/pmpi/run_directory.hpp"
 #include "commtune/pmpi/settings.hpp"
 #include "report/report.hpp"
 
@@ -97,7 +98,7 @@ FileVersion file_version(const fs::path& path) {
 // Dumps left in DIR/ranks by an earlier run into the same directory would be merged with this
 // run's: remove them (they are ours, and that run's profile.json is being replaced anyway).
 void remove_stale_dumps(const fs::path& dir) {
-  for (const fs::path& dump : rank_dumps(dir)) {
+  for (const fs::path& dump : run_directory::rank_dumps(dir)) {
     std::error_code error;
     fs::remove(dump, error);
     if (error) {
@@ -111,13 +112,14 @@ void remove_stale_dumps(const fs::path& dir) {
 
 // After the launcher has exited: merges the ranks' records into profile.json (partial when the
 // ranks did not all reach MPI_Finalize), unless rank 0 wrote it itself (COMMTUNE_REPORT=rank0).
-void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool timed_out,
+// Returns whether DIR now holds this run's profile.
+bool finish_profile(const fs::path& dir, const FileVersion& profile_before, bool timed_out,
                     const std::string& timeout_text, bool quiet) {
-  const fs::path profile = dir / "profile.json";
+  const fs::path profile = run_directory::profile_path(dir);
   const FileVersion profile_after = file_version(profile);
   // Written at MPI_Finalize: rank 0's banner has said where already.
-  if (profile_after.exists && !(profile_after == profile_before)) return;
-  const std::vector<fs::path> dumps = rank_dumps(dir);
+  if (profile_after.exists && !(profile_after == profile_before)) return true;
+  const std::vector<fs::path> dumps = run_directory::rank_dumps(dir);
   std::error_code error;
   if (dumps.empty()) {
     if (!quiet) {
@@ -126,7 +128,7 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
                  "or the library wrote it elsewhere (see its warnings above){}\n",
                  dir.string(), profile_after.exists ? "; its profile.json is from an earlier run" : "");
     }
-    return;
+    return false;
   }
   report::Options options;
   options.quiet = quiet;
@@ -137,19 +139,32 @@ void finish_profile(const fs::path& dir, const FileVersion& profile_before, bool
   const report::Result result = report::report_from_directory(dir, options);
   if (!result.ok) {
     fmt::print(stderr, "commtune: the ranks left {} dump(s) in {} but they could not be merged: {}\n", dumps.size(),
-               (dir / "ranks").string(), result.error);
-    return;
+               run_directory::ranks_path(dir).string(), result.error);
+    return false;
   }
   if (result.complete) {
     // The profile holds all of it: the output directory looks as after a rank-0 report.
     for (const fs::path& dump : dumps) fs::remove(dump, error);
-    fs::remove(dir / "ranks", error);  // only when empty
-    return;                            // the report's banner has said where
+    fs::remove(run_directory::ranks_path(dir), error);  // only when empty
+    return true;                                        // the report's banner has said where
   }
-  if (quiet) return;
-  std::string reason = read_profile_state(result.profile).partial_reason;
+  if (quiet) return true;
+  std::string reason = read_profile_state(dir).partial_reason;
   if (reason.empty()) reason = timed_out ? options.fallback_reason : "the program did not reach MPI_Finalize";
   fmt::print(stderr, "commtune: partial profile ({}): {}\n", reason, result.profile.string());
+  return true;
+}
+
+// The words before the program (launcher and its options), as program_name() finds the program.
+std::vector<std::string> launcher_words(const std::vector<std::string>& command, launch::Launcher launcher) {
+  if (launcher == launch::Launcher::None) return {};
+  const std::string program = launch::program_name(command, launcher);
+  for (std::size_t i = 1; i < command.size(); ++i) {
+    if (!command[i].starts_with('-') && fs::path(command[i]).filename() == program) {
+      return {command.begin(), command.begin() + std::ptrdiff_t(i)};
+    }
+  }
+  return command;
 }
 
 void run(RunOptions& options, std::vector<std::string> command) {
@@ -214,11 +229,13 @@ void run(RunOptions& options, std::vector<std::string> command) {
   for (const auto& [name, value] : settings) {
     if (!value.empty()) variables.push_back({name, value});
   }
-  const launch::LaunchCommand launch_command = launch::with_environment(std::move(command), launcher, variables);
+  const launch::LaunchCommand launch_command = launch::with_environment(command, launcher, variables);
   remove_stale_dumps(output);
-  const FileVersion profile_before = file_version(fs::path(output) / "profile.json");
+  const FileVersion profile_before = file_version(run_directory::profile_path(output));
   const launch::RunResult result = launch::run(launch_command, limits);
-  finish_profile(output, profile_before, result.timed_out, limits.time_limit_text, options.quiet);
+  if (finish_profile(output, profile_before, result.timed_out, limits.time_limit_text, options.quiet)) {
+    record_hardware(output, launcher_words(command, launcher), options.quiet);
+  }
   // Trace mode: the logs as OTF2 and a timeline, as `commtune export DIR` writes them; the run's
   // exit code stays the program's.
   if (settings["COMMTUNE_MODE"] == "trace") export_trace(output, options.quiet);

@@ -30,19 +30,25 @@ std::filesystem::path executable_dir();
 // takes them out before CLI11 parses the rest.
 std::vector<std::string>& command_after_separator();
 
-// The dumps ranks leave in DIR/ranks (rank-*.json) when they end without MPI_Finalize or take a
-// SIGUSR1 snapshot, sorted by name.
-std::vector<std::filesystem::path> rank_dumps(const std::filesystem::path& dir);
-
-// DIR/profile.json as far as `commtune run` and `commtune report` need to know it.
+// DIR/profile.json as far as `commtune run` and `commtune report` need to know it, read by the
+// profile reader (profile/reader.hpp).
 struct ProfileState {
   bool exists = false;
-  bool readable = false;  // exists and is a JSON object
+  bool readable = false;  // exists and read_profile() accepts it
   bool complete = false;  // written at MPI_Finalize with every rank
   std::string partial_reason;
-  std::string error;  // why it is not readable
+  std::string error;  // why it is not readable, naming the file
 };
-ProfileState read_profile_state(const std::filesystem::path& profile);
+ProfileState read_profile_state(const std::filesystem::path& run_dir);
+
+// After `commtune run`'s launcher has exited with this run's profile in DIR: the hardware
+// fingerprint of the run (tuner/fingerprint.hpp: this machine, the profile's MPI library, the
+// MPI settings of our environment and of `launcher_args`, the words before the program, and the
+// nodes and ranks per node of the profile's hosts) written to DIR/hardware.json, and said in one
+// line after a complete profile's banner unless `quiet`. Returns its id, or nothing after a
+// warning on stderr when it could not be written.
+std::optional<std::string> record_hardware(const std::filesystem::path& run_dir,
+                                           const std::vector<std::string>& launcher_args, bool quiet);
 
 // `commtune export DIR` with its defaults (DIR/otf2/traces.otf2 and DIR/timeline.json from the logs
 // in DIR/trace), for `commtune run --trace` after the launcher exits. Returns 0, or 1 when there

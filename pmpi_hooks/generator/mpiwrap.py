@@ -476,18 +476,25 @@ CATEGORY_RULES = [
 ]
 
 
+# Partitioned point-to-point (MPI 4.0): persistent requests of a send or receive, filled and
+# checked part by part; point-to-point like the sends and receives they replace.
+PARTITIONED = ("Psend_init", "Precv_init", "Pready", "Parrived")
+
+
 def category(function: Function, plan_: Plan) -> str:
+    """The one decision of a function's category (docs/profile.md); the report and the trace read
+    it from the generated kFunctionCategories."""
     for name, templates in CATEGORY_RULES:
         if plan_.template in templates:
             return name
     core = function.name[4:]
     if core.startswith(("Wait", "Test", "Start", "Request_", "Cancel", "Grequest")):
         return "completion"
-    if core.startswith(("Probe", "Iprobe", "Mprobe", "Improbe")):
+    if core.startswith(("Probe", "Iprobe", "Mprobe", "Improbe") + PARTITIONED):
         return "p2p"
     if core.startswith("Win_"):
         return "rma"
-    if core.startswith("File_"):
+    if core.startswith("File_") or core == "Register_datarep":
         return "io"
     if core in {"Init", "Init_thread", "Finalize", "Initialized", "Finalized", "Abort"}:
         return "lifecycle"

@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/size_bins.hpp"
+#include "commtune/pmpi/size_bins.hpp"
 
 namespace commtune::report {
+
+using pmpi::kLastSizeBin;
 namespace {
 
 using nlohmann::json;

@@ -10,9 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "commtune/pmpi/run_directory.hpp"
+
 namespace commtune::report {
 
-inline constexpr const char* kRankDumpSchema = "commtune.rank/1";
+using run_directory::kRankDumpSchema;
 
 // (size bin, value) pairs: message counts, or the fastest receive's ticks per bin.
 using BinValues = std::vector<std::pair<int, std::uint64_t>>;

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <tuple>
 
+#include "commtune/pmpi/size_bins.hpp"
 #include "report/category.hpp"
 #include "report/format.hpp"
-#include "report/size_bins.hpp"
 
 namespace commtune::report {
+
+using pmpi::size_bin;
 namespace {
 
 // What makes two ranks' sites the same call site.

@@ -4,13 +4,17 @@
 
 #include <ctime>
 
-#include "report/size_bins.hpp"
+#include "commtune/pmpi/size_bins.hpp"
 
 #ifndef COMMTUNE_VERSION
 #define COMMTUNE_VERSION "unknown"
 #endif
 
 namespace commtune::report {
+
+using pmpi::kLastSizeBin;
+using pmpi::size_bin_max_bytes;
+using pmpi::size_bin_min_bytes;
 namespace {
 
 using nlohmann::ordered_json;

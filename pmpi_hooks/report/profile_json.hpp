@@ -6,11 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "commtune/pmpi/run_directory.hpp"
 #include "report/merge.hpp"
 
 namespace commtune::report {
 
-inline constexpr const char* kProfileSchema = "commtune.profile/2";
+using run_directory::kProfileSchema;
 
 // `dump_errors`: why dumps were left out; `finished_at`: when the report was made (ISO 8601).
 nlohmann::ordered_json profile_json(const MergedRun& run, const std::vector<std::string>& dump_errors,

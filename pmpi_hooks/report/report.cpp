@@ -34,7 +34,8 @@ struct LabeledDump {
 
 // Writes `text` to dir/name through a temporary file and a rename, so that a reader never sees
 // half a file; creates `dir` when missing.
-bool write_file(const fs::path& dir, const std::string& name, const std::string& text, std::string& error) {
+bool write_file(const fs::path& target, const std::string& text, std::string& error) {
+  const fs::path dir = target.parent_path();
   std::error_code code;
   fs::create_directories(dir, code);
   if (code) {
@@ -42,8 +43,7 @@ bool write_file(const fs::path& dir, const std::string& name, const std::string&
     return false;
   }
   // The pid keeps two reports of the same directory (a snapshot and the end) from sharing it.
-  const fs::path temporary = dir / fmt::format("{}.tmp.{}", name, getpid());
-  const fs::path target = dir / name;
+  const fs::path temporary = dir / fmt::format("{}.tmp.{}", target.filename().string(), getpid());
   FILE* out = std::fopen(temporary.c_str(), "w");
   if (out == nullptr) {
     error = fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno));
@@ -133,8 +133,8 @@ Result write_labeled_report(const std::vector<LabeledDump>& dumps, const fs::pat
 
   MergedRun run = merge_dumps(std::move(usable), unreadable_ranks, options.fallback_reason);
   resolve_frames(run);
-  result.profile = dir / "profile.json";
-  result.summary = dir / "summary.txt";
+  result.profile = run_directory::profile_path(dir);
+  result.summary = run_directory::summary_path(dir);
   result.complete = run.complete;
   // The library writes valid UTF-8 (it escapes the bytes of command lines and paths that are not);
   // a dump from elsewhere might not be: replace what is not rather than fail.
@@ -142,7 +142,7 @@ Result write_labeled_report(const std::vector<LabeledDump>& dumps, const fs::pat
       profile_json(run, result.warnings, utc_now()).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) +
       "\n";
   const std::string summary = summary_text(run, result.warnings, result.profile);
-  if (!write_file(dir, "profile.json", profile, result.error) || !write_file(dir, "summary.txt", summary, result.error))
+  if (!write_file(result.profile, profile, result.error) || !write_file(result.summary, summary, result.error))
     return result;
   result.ok = true;
   if (!options.quiet && (run.complete || !options.quiet_when_partial))
@@ -165,14 +165,8 @@ Result write_report(const std::vector<std::string>& rank_dumps, const fs::path& 
 }
 
 Result report_from_directory(const fs::path& dir, const Options& options) {
-  const fs::path ranks_dir = dir / "ranks";
-  std::vector<fs::path> files;
-  std::error_code code;
-  for (fs::directory_iterator it(ranks_dir, code), end; !code && it != end; it.increment(code)) {
-    const std::string name = it->path().filename().string();
-    if (name.starts_with("rank-") && name.ends_with(".json") && it->is_regular_file()) files.push_back(it->path());
-  }
-  std::sort(files.begin(), files.end());
+  const fs::path ranks_dir = run_directory::ranks_path(dir);
+  const std::vector<fs::path> files = run_directory::rank_dumps(dir);
   if (files.empty()) {
     Result result;
     result.error = fmt::format("no rank dumps (rank-*.json) in {}", ranks_dir.string());

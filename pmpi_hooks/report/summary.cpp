@@ -8,11 +8,14 @@
 #include <set>
 #include <utility>
 
+#include "commtune/pmpi/size_bins.hpp"
 #include "report/format.hpp"
 #include "report/profile_json.hpp"
-#include "report/size_bins.hpp"
 
 namespace commtune::report {
+
+using pmpi::size_bin_max_bytes;
+using pmpi::size_bin_min_bytes;
 namespace {
 
 constexpr std::size_t kLineWidth = 110;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "commtune/pmpi/run_directory.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/counters.hpp"
 #include "runtime/payload.hpp"
@@ -264,27 +265,8 @@ void lifecycle_site(Writer& out, FunctionId function, const modules::Location& w
       "\"request_life_ticks\":0,\"request_inside_ticks\":0},");
 }
 
-// Appends `text` to the path being built in `path` (capacity `size`).
-bool append(char* path, std::size_t size, const char* text) noexcept {
-  const std::size_t used = std::strlen(path), more = std::strlen(text);
-  if (used + more + 1 > size) return false;
-  std::memcpy(path + used, text, more + 1);
-  return true;
-}
-
 bool rank_file_path(char* path, std::size_t size, const char* suffix) noexcept {
-  path[0] = 0;
-  char name[32] = "/rank-";
-  int rank = g_identity.rank;
-  char digits[12];
-  for (int i = 4; i >= 0; --i) {
-    digits[i] = char('0' + rank % 10);
-    rank /= 10;
-  }
-  digits[5] = 0;
-  append(name, sizeof name, digits);
-  return append(path, size, g_identity.directory) && append(path, size, "/ranks") && append(path, size, name) &&
-         append(path, size, ".json") && append(path, size, suffix);
+  return run_directory::rank_dump_path(path, size, g_identity.directory, g_identity.rank, suffix);
 }
 
 class FileSink final : public Sink {
@@ -320,7 +302,7 @@ void write(Sink& sink, const char* reason) noexcept {
       seconds_per_tick > 0 ? std::uint64_t(std::llround(1.0 / seconds_per_tick)) : 1000000000u;
   Writer out(sink);
   out.put('{');
-  out.field("schema", "commtune.rank/1");
+  out.field("schema", run_directory::kRankDumpSchema);
   out.field("reason", reason);
   out.field("rank", std::uint64_t(id.rank));
   out.field("size", std::uint64_t(id.size));
@@ -410,10 +392,12 @@ void write(Sink& sink, const char* reason) noexcept {
 
 bool write_rank_file(const char* reason) noexcept {
   if (!g_identity.directory[0]) return false;
-  char directory[4200] = {};
-  append(directory, sizeof directory, g_identity.directory);
+  char directory[4200];
+  run_directory::TextBuffer path(directory, sizeof directory);
+  if (!path.add(g_identity.directory).fits()) return false;
   mkdir(directory, 0777);
-  append(directory, sizeof directory, "/ranks");
+  path.add("/").add(run_directory::kRanksDir);
+  if (!path.fits()) return false;
   mkdir(directory, 0777);
   char temporary[4300], final_path[4300];
   if (!rank_file_path(temporary, sizeof temporary, ".tmp") || !rank_file_path(final_path, sizeof final_path, "")) {

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "commtune/pmpi/run_directory.hpp"
 #include "runtime/dump.hpp"
 
 namespace commtune::pmpi {
@@ -39,14 +40,12 @@ ReportWrite load_report(std::string& error) {
 // Rank 0: every rank's record as DIR/ranks/rank-NNNNN.json, which `commtune report DIR` (and
 // `commtune run`) merge.
 bool keep_dumps(const std::vector<const char*>& dumps, const std::vector<unsigned long>& lengths) {
-  const std::string kept = std::string(dump::identity().directory) + "/ranks";
+  const std::filesystem::path dir = dump::identity().directory;
   std::error_code ignored;
-  std::filesystem::create_directories(kept, ignored);
+  std::filesystem::create_directories(run_directory::ranks_path(dir), ignored);
   bool saved = true;
   for (std::size_t r = 0; r < dumps.size() && saved; ++r) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/rank-%05zu.json", r);
-    std::FILE* out = std::fopen((kept + name).c_str(), "w");
+    std::FILE* out = std::fopen(run_directory::rank_dump_path(dir, int(r)).c_str(), "w");
     saved = out && std::fwrite(dumps[r], 1, lengths[r], out) == lengths[r];
     if (out) saved = std::fclose(out) == 0 && saved;
   }
@@ -87,7 +86,7 @@ void write_profile(MPI_Comm comm, bool quiet, bool in_rank0) noexcept {
   // loading the report library, libdw and the call-site resolution.
   if (!in_rank0) {
     if (keep_dumps(dumps, lengths)) return;
-    error = "the ranks' records could not be saved in " + std::string(id.directory) + "/ranks";
+    error = "the ranks' records could not be saved in " + run_directory::ranks_path(id.directory).string();
   }
   if (const ReportWrite report = load_report(error)) {
     char message[1024] = {};
@@ -98,7 +97,7 @@ void write_profile(MPI_Comm comm, bool quiet, bool in_rank0) noexcept {
   }
   // No report: keep the records, which `commtune report DIR` can merge later.
   const bool saved = keep_dumps(dumps, lengths);
-  const std::string kept = std::string(id.directory) + "/ranks";
+  const std::string kept = run_directory::ranks_path(id.directory).string();
   std::fprintf(stderr, "commtune: warning: the profile could not be written (%s)%s%s\n", error.c_str(),
                saved ? "; the ranks' records are in " : "",
                saved ? (kept + " (merge them with `commtune report`)").c_str() : "");

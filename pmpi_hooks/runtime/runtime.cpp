@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "commtune/pmpi/run_directory.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/counters.hpp"
 #include "runtime/dump.hpp"
@@ -260,8 +261,8 @@ void before_abort() noexcept {
   g_recording.store(false, std::memory_order_relaxed);
   trace::flush_for_exit();
   if (!dump::write_rank_file("abort")) {
-    std::fprintf(stderr, "commtune: warning: could not write this rank's partial profile to %s/ranks\n",
-                 dump::identity().directory);
+    std::fprintf(stderr, "commtune: warning: could not write this rank's partial profile to %s/%s\n",
+                 dump::identity().directory, run_directory::kRanksDir.data());
   }
 }
 

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdint>
 
+#include "commtune/pmpi/size_bins.hpp"
 #include "functions.hpp"
 
 namespace commtune::pmpi {
@@ -17,14 +18,6 @@ namespace commtune::pmpi {
 inline constexpr int kMaxCallsiteDepth = 8;
 // COMMTUNE_PAPI: events counted per call site (runtime/counters.hpp).
 inline constexpr int kMaxCounterEvents = 4;
-// Message-size bins: bin 0 holds 0 bytes, bin k holds [2^(k-1), 2^k - 1], the last one the rest.
-inline constexpr int kSizeBins = 41;
-
-inline int size_bin(std::int64_t bytes) noexcept {
-  if (bytes <= 0) return 0;
-  const int bin = std::bit_width(std::uint64_t(bytes));
-  return bin < kSizeBins ? bin : kSizeBins - 1;
-}
 
 struct SiteKey {
   FunctionId function{};

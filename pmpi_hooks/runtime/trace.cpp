@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commtune/pmpi/run_directory.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/handles.hpp"
 #include "runtime/peers.hpp"
@@ -87,6 +88,7 @@ struct Global {
   std::atomic<ThreadTrace*> thread_logs[kMaxThreads] = {};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::string run_dir;    // DIR
   std::string directory;  // DIR/trace
   int rank = 0;
   int size = 0;
@@ -184,8 +186,8 @@ ThreadTrace* open_log(int thread) noexcept {
   auto* log = new (std::nothrow) ThreadTrace;
   auto* buffer = static_cast<std::uint8_t*>(std::malloc(bytes));
   char path[4096];
-  std::snprintf(path, sizeof path, "%s/rank-%05d.thread-%03d.ctrace", g().directory.c_str(), g().rank, thread);
-  const int fd = log && buffer ? ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+  const bool named = run_directory::trace_log_path(path, sizeof path, g().run_dir, g().rank, thread);
+  const int fd = log && buffer && named ? ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
   fmt::FileHeader header{};
   std::memcpy(header.magic, fmt::kFileMagicText, sizeof header.magic);
   std::memcpy(header.schema, fmt::kSchema, sizeof fmt::kSchema);
@@ -628,15 +630,16 @@ void comm_created(MPI_Comm comm, const char* function) noexcept {
 
 // ---- life --------------------------------------------------------------------------------------
 
-bool start(const Options& options, MPI_Comm comm, const char* run_directory, int rank, int size,
-           FunctionId init_function, std::uint64_t init_entry_ns, const void* init_caller, const char* host,
-           const char* program, const char* command, std::uint64_t init_unix_ns) noexcept {
+bool start(const Options& options, MPI_Comm comm, const char* run_dir, int rank, int size, FunctionId init_function,
+           std::uint64_t init_entry_ns, const void* init_caller, const char* host, const char* program,
+           const char* command, std::uint64_t init_unix_ns) noexcept {
   Global& s = g();
   s.rank = rank;
   s.size = size;
-  s.directory = std::string(run_directory) + "/trace";
+  s.run_dir = run_dir;
+  s.directory = run_directory::trace_path(run_dir).string();
   s.no_log.closed = true;
-  const bool have_directory = *run_directory && (::mkdir(s.directory.c_str(), 0755) == 0 || errno == EEXIST);
+  const bool have_directory = *run_dir && (::mkdir(s.directory.c_str(), 0755) == 0 || errno == EEXIST);
   s.block_bytes = std::clamp<std::size_t>(options.budget_bytes / 8, kMinBlockBytes, kMaxBlockBytes);
   s.budget_left.store(options.budget_bytes, std::memory_order_relaxed);
   choose_functions(options.functions);

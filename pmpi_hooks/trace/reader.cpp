@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "callsites/callsite_resolver.hpp"
+#include "commtune/pmpi/run_directory.hpp"
 #include "trace/format.hpp"
 
 namespace commtune::trace {
@@ -462,19 +463,11 @@ void resolve_sites(Trace& trace) {
 
 }  // namespace
 
-std::vector<fs::path> trace_files(const fs::path& run_dir) {
-  std::vector<fs::path> files;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(run_dir / "trace", error)) {
-    if (entry.path().extension() == ".ctrace") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 Trace read_trace(const fs::path& run_dir, const ReadOptions& options) {
-  const std::vector<fs::path> files = trace_files(run_dir);
-  if (files.empty()) throw std::runtime_error("no trace logs (*.ctrace) in " + (run_dir / "trace").string());
+  const std::vector<fs::path> files = run_directory::trace_logs(run_dir);
+  if (files.empty()) {
+    throw std::runtime_error("no trace logs (rank-*.ctrace) in " + run_directory::trace_path(run_dir).string());
+  }
   Builder builder;
   std::vector<LocalLocation> locals;
   for (const fs::path& file : files) {

@@ -1,4 +1,4 @@
-// Reads the binary trace logs of a run directory (DIR/trace/*.ctrace, format.hpp) into the decoded
+// Reads the binary trace logs of a run directory (run_directory::trace_logs(), format.hpp) into the decoded
 // model (model.hpp): every rank's and thread's calls on rank 0's clock, communicators unified
 // across ranks, call sites resolved to file:line. A damaged or truncated log is read up to its last
 // complete block (Location::complete false, a warning naming the file); it never throws for one.
@@ -20,8 +20,5 @@ struct ReadOptions {
 
 // Throws std::runtime_error (naming the directory) when it holds no trace logs at all.
 Trace read_trace(const std::filesystem::path& run_dir, const ReadOptions& options = {});
-
-// The .ctrace files of `run_dir`/trace, sorted by rank then thread.
-std::vector<std::filesystem::path> trace_files(const std::filesystem::path& run_dir);
 
 }  // namespace commtune::trace

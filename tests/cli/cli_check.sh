@@ -384,8 +384,14 @@ report_partial)
 report_complete)
   # A complete profile (written at MPI_Finalize) is left alone, even with an earlier snapshot dump
   # beside it; a dump newer than it comes from a later run and is merged.
-  mkdir -p run
-  echo '{"schema": "commtune.profile/2", "complete": true, "ranks_reported": 2}' > run/profile.json
+  # The complete profile: merged from two dumps made at MPI_Finalize (a profile.json the reader
+  # accepts; a hand-written stub of three keys would be refused as unreadable and merged again).
+  write_dump run/ranks/rank-00000.json 0 finalize
+  write_dump run/ranks/rank-00001.json 1 finalize
+  run_commtune merged report --quiet run
+  [ $status -eq 0 ] || fail "'commtune report' of two finalize dumps exited with $status"
+  grep -q '"complete": true' run/profile.json || fail "two finalize dumps did not merge into a complete profile"
+  rm run/ranks/*.json
   echo 'hand-written summary' > run/summary.txt
   write_dump run/ranks/rank-00000.json 0 snapshot
   touch -d '1 hour ago' run/ranks/rank-00000.json

@@ -157,6 +157,51 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(self.plan("MPI_Comm_rank").body, [])
 
 
+CATEGORY_HEADER = """
+int MPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag,
+    MPI_Comm comm, MPI_Info info, MPI_Request *request);
+int MPI_Precv_init(void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int source, int tag,
+    MPI_Comm comm, MPI_Info info, MPI_Request *request);
+int MPI_Pready(int partition, MPI_Request request);
+int MPI_Pready_range(int partition_low, int partition_high, MPI_Request request);
+int MPI_Pready_list(int length, const int array_of_partitions[], MPI_Request request);
+int MPI_Parrived(MPI_Request request, int partition, int *flag);
+int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status);
+int MPI_Waitall(int count, MPI_Request array_of_requests[], MPI_Status array_of_statuses[]);
+int MPI_Win_fence(int assert, MPI_Win win);
+int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn,
+    MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn,
+    void *extra_state);
+"""
+
+
+class CategoryTest(unittest.TestCase):
+    """kFunctionCategories, the one list of categories (docs/profile.md) the runtime, the trace and
+    the report read."""
+
+    def test_every_function_gets_its_category(self):
+        functions = mpiwrap.parse_header(SYNTHETIC_HEADER + CATEGORY_HEADER)
+        categories = {f.name: mpiwrap.category(f, mpiwrap.plan(f)) for f in functions}
+        expected = {
+            "MPI_Send": "p2p", "MPI_Isend": "p2p", "MPI_Recv": "p2p", "MPI_Irecv": "p2p", "MPI_Mrecv": "p2p",
+            "MPI_Send_init": "p2p", "MPI_Sendrecv": "p2p", "MPI_Iprobe": "p2p",
+            "MPI_Psend_init": "p2p", "MPI_Precv_init": "p2p", "MPI_Pready": "p2p", "MPI_Pready_range": "p2p",
+            "MPI_Pready_list": "p2p", "MPI_Parrived": "p2p",
+            "MPI_Allreduce": "collective", "MPI_Ialltoallv_c": "collective", "MPI_Gather": "collective",
+            "MPI_Put": "rma", "MPI_Win_fence": "rma", "MPI_File_write_at": "io", "MPI_Register_datarep": "io",
+            "MPI_Waitall": "completion", "MPI_Init": "lifecycle", "MPI_Comm_rank": "other", "MPI_Wtime": "other",
+        }
+        self.assertEqual({name: categories[name] for name in expected}, expected)
+
+    def test_the_generated_table_holds_them(self):
+        functions = mpiwrap.parse_header(SYNTHETIC_HEADER + CATEGORY_HEADER)
+        plans = {f.name: mpiwrap.plan(f) for f in functions}
+        header = mpiwrap.emit_functions_header(functions, plans)
+        table = header.split("kFunctionCategories = {{")[1].split("}};")[0].split()
+        index = [f.name for f in functions].index("MPI_Pready")
+        self.assertEqual(table[index], '"p2p",')
+
+
 class FortranTest(unittest.TestCase):
     def setUp(self):
         self.functions = mpiwrap.parse_header(SYNTHETIC_HEADER)

@@ -12,7 +12,8 @@ MODE
   hang      commtune run --timeout SECONDS only; it must exit with 124, after rank 0 created {marker}.
   snapshot  commtune run; once {marker} exists, SIGUSR1 goes to every rank process (the processes
             running --signal-exe); the run must exit 0.
-Then every --check "SCRIPT ARGS..." runs with this Python and must exit 0.
+Then every --check "SCRIPT ARGS..." runs with this Python and every --check-program "PROGRAM ARGS..."
+as it is; each must exit 0.
 
 In the command and the --check arguments these words are replaced:
   {out} WORK/out (commtune's output directory)   {expected} WORK/expected.json
@@ -145,6 +146,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--commtune", required=True, help="the commtune executable")
     parser.add_argument("--work", required=True, help="work directory (emptied first)")
     parser.add_argument("--check", action="append", default=[], help='"CHECKER.py ARGS..." run with this Python')
+    parser.add_argument("--check-program", action="append", default=[],
+                        help='"PROGRAM ARGS..." a checker that is a program of its own (run as it is)')
     parser.add_argument("--setup", default="", help="shell command run in WORK/run before the runs")
     parser.add_argument("--run-timeout", type=float, default=45, help="seconds any one run may take")
     parser.add_argument("--timeout-seconds", type=int, default=5, help="hang: commtune run --timeout")
@@ -255,12 +258,14 @@ def main(argv: list[str]) -> int:
             failed = True
 
     # --- the checkers -------------------------------------------------------------------------------
-    for check in options.check:
-        words = [sys.executable] + substitute(shlex.split(check), values)
-        log(f"[check] {shlex.join(words[1:])}")
+    checks = [[sys.executable] + substitute(shlex.split(check), values) for check in options.check]
+    checks += [substitute(shlex.split(check), values) for check in options.check_program]
+    for words in checks:
+        checker = words[1] if words[0] == sys.executable else words[0]
+        log(f"[check] {shlex.join(words[1:] if words[0] == sys.executable else words)}")
         result = subprocess.run(words, cwd=work)
         if result.returncode != 0:
-            fail(f"{pathlib.Path(words[1]).name} exited with {result.returncode}")
+            fail(f"{pathlib.Path(checker).name} exited with {result.returncode}")
             failed = True
     if failed:
         return 1
