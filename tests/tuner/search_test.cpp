@@ -274,3 +274,23 @@ TEST(Replay, ComparesStrategiesFromTheResultsDatabase) {
 
 }  // namespace
 }  // namespace commtune::tuner
+
+namespace commtune::tuner {
+namespace {
+
+TEST(Finalists, HighestFidelityFirstThenByValueDistinctAndNeverAFailure) {
+  const std::vector<TrialResult> trials{
+      {{0, 1}, 1.0}, {{1, 1}, 2.0}, {{2, 1}, 0.5},          {{3, 1}, std::nullopt}, {{4, 1}, 3.0},  // rung 1
+      {{0, 3}, 1.1}, {{2, 3}, 0.9}, {{4, 3}, std::nullopt},                                         // rung 2
+      {{0, 9}, 1.2},                                                                                // last rung
+  };
+  EXPECT_EQ(rank_finalists(trials, 1), (std::vector<std::size_t>{0}));
+  // Point 0 comes once, from its highest fidelity; then rung 2's 2; then rung 1's best left (1),
+  // skipping point 3, which failed, and point 4, whose only success is worse.
+  EXPECT_EQ(rank_finalists(trials, 3), (std::vector<std::size_t>{0, 2, 1}));
+  EXPECT_EQ(rank_finalists(trials, 10), (std::vector<std::size_t>{0, 2, 1, 4}));
+  EXPECT_TRUE(rank_finalists({{{0, 1}, std::nullopt}}, 3).empty());
+}
+
+}  // namespace
+}  // namespace commtune::tuner

@@ -103,7 +103,8 @@ GroupReplay replay_group(const SearchSpace& space, const RecordedGroup& recorded
     StrategySummary summary{.strategy = factory.strategy, .options = factory.options};
     for (const std::uint64_t seed : options.seeds) {
       const StrategyReport report =
-          compare_strategies(space, points, {[&](std::size_t n) { return factory.make(n, seed); }}).front();
+          compare_strategies(space, points, {[&](std::size_t n) { return factory.make(n, seed); }}, spec.finalists)
+              .front();
       replay.optimum_s = report.optimum_value_s;
       evaluations.push_back(double(report.launches));
       costs.push_back(report.cost_fraction);

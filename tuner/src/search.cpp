@@ -205,8 +205,26 @@ StudyResult run_study(const SearchSpace& space, Sampler& sampler, Objective& obj
   return study;
 }
 
+std::vector<std::size_t> rank_finalists(const std::vector<TrialResult>& trials, std::size_t count) {
+  std::vector<const TrialResult*> ranked;
+  for (const TrialResult& trial : trials) {
+    if (trial.value_s) ranked.push_back(&trial);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const TrialResult* a, const TrialResult* b) {
+    if (a->trial.fidelity != b->trial.fidelity) return a->trial.fidelity > b->trial.fidelity;
+    return *a->value_s < *b->value_s;
+  });
+  std::vector<std::size_t> points;
+  for (const TrialResult* trial : ranked) {
+    if (points.size() == count) break;
+    if (std::find(points.begin(), points.end(), trial->trial.point) == points.end())
+      points.push_back(trial->trial.point);
+  }
+  return points;
+}
+
 std::vector<StrategyReport> compare_strategies(const SearchSpace& space, const std::vector<RecordedPoint>& recorded,
-                                               const std::vector<SamplerFactory>& strategies) {
+                                               const std::vector<SamplerFactory>& strategies, std::size_t finalists) {
   ReplayObjective replay(recorded);
   std::optional<double> optimum_s;
   for (std::size_t i = 0; i < space.size(); ++i) {
@@ -229,9 +247,12 @@ std::vector<StrategyReport> compare_strategies(const SearchSpace& space, const s
     report.cost_fraction = double(study.iterations) / full_grid_iterations;
     report.optimum_value_s = *optimum_s;
     report.chosen_value_s = std::numeric_limits<double>::infinity();  // nothing succeeded
-    if (study.best_point) {
-      report.chosen = space.at(*study.best_point);
-      report.chosen_value_s = replay.full_value(report.chosen).value_or(report.chosen_value_s);
+    for (const std::size_t point : rank_finalists(study.trials, std::max<std::size_t>(finalists, 1))) {
+      const std::optional<double> value = replay.full_value(space.at(point));
+      if (value && *value < report.chosen_value_s) {
+        report.chosen = space.at(point);
+        report.chosen_value_s = *value;
+      }
     }
     report.gap_fraction = report.chosen_value_s / *optimum_s - 1;
     reports.push_back(std::move(report));

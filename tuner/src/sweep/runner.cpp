@@ -240,24 +240,8 @@ class SweepRunner {
   }
 
   void run_finalists(Study& study, const SearchSpace& space, const std::vector<TrialResult>& trials) {
-    int top_fidelity = 0;
-    for (const TrialResult& trial : trials) {
-      if (trial.value_s) top_fidelity = std::max(top_fidelity, trial.trial.fidelity);
-    }
-    std::vector<TrialResult> ranked;
-    for (const TrialResult& trial : trials) {
-      if (trial.value_s && trial.trial.fidelity == top_fidelity) ranked.push_back(trial);
-    }
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const TrialResult& a, const TrialResult& b) { return *a.value_s < *b.value_s; });
     std::vector<Configuration> finalists;
-    for (const TrialResult& trial : ranked) {
-      const Configuration& params = space.at(trial.trial.point);
-      if (finalists.size() < spec_.finalists &&
-          std::find(finalists.begin(), finalists.end(), params) == finalists.end()) {
-        finalists.push_back(params);
-      }
-    }
+    for (const std::size_t point : rank_finalists(trials, spec_.finalists)) finalists.push_back(space.at(point));
     if (finalists.empty()) {
       emit({.kind = ProgressKind::StudyFinished, .kernel = study.kernel->kernel, .ranks = study.ranks});
       return;

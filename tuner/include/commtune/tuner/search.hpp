@@ -144,6 +144,12 @@ struct StudyResult {
 };
 StudyResult run_study(const SearchSpace& space, Sampler& sampler, Objective& objective);
 
+// The points a sweep re-measures after a study (its finalists): the `count` best distinct points
+// that did not fail, those of the highest fidelity first, each fidelity by value. Filling up from
+// lower rungs matters for successive halving, whose last rung may hold a single configuration
+// chosen on few samples.
+std::vector<std::size_t> rank_finalists(const std::vector<TrialResult>& trials, std::size_t count);
+
 struct StrategyReport {
   std::string strategy;
   std::size_t launches = 0;
@@ -156,10 +162,14 @@ struct StrategyReport {
 };
 
 // Runs each strategy against the recording and reports its cost and how far its choice is from
-// the recorded grid's optimum. Throws std::invalid_argument when no point of the space has a
+// the recorded grid's optimum. The choice is made as a sweep makes it: the best of the study's
+// `finalists` (rank_finalists) by their full recorded medians, which the finalists' re-measurement
+// stands for; the cost counts the search only (a sweep re-measures its finalists whatever the
+// strategy). Throws std::invalid_argument when no point of the space has a
 // recorded success.
 using SamplerFactory = std::function<std::unique_ptr<Sampler>(std::size_t space_size)>;
 std::vector<StrategyReport> compare_strategies(const SearchSpace& space, const std::vector<RecordedPoint>& recorded,
-                                               const std::vector<SamplerFactory>& strategies);
+                                               const std::vector<SamplerFactory>& strategies,
+                                               std::size_t finalists = 1);
 
 }  // namespace commtune::tuner
