@@ -5,7 +5,6 @@
 // parameter (message printed once by rank 0), 1 the kernel failed.
 #include <fmt/core.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -33,37 +32,6 @@ struct Arguments {
   std::string output;
 };
 
-std::string thread_level_name(int level) {
-  switch (level) {
-    case MPI_THREAD_SINGLE:
-      return "single";
-    case MPI_THREAD_FUNNELED:
-      return "funneled";
-    case MPI_THREAD_SERIALIZED:
-      return "serialized";
-    case MPI_THREAD_MULTIPLE:
-      return "multiple";
-  }
-  return "unknown";
-}
-
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
-}
-
-std::string mpi_library_version() {
-  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
-  int length = 0;
-  MPI_Get_library_version(text, &length);
-  std::string version(text, static_cast<std::size_t>(length));
-  while (!version.empty() && (version.back() == '\n' || version.back() == ' ' || version.back() == '\0')) {
-    version.pop_back();
-  }
-  return version;
-}
-
 // Resolves the parameters; returns the error message instead when they are not accepted.
 std::optional<std::string> resolve(const Kernel& kernel, const std::vector<std::string>& pairs, ParamSet& out) {
   std::map<std::string, std::string> overrides;
@@ -90,9 +58,7 @@ int main(int argc, char** argv) {
   int thread_level = MPI_THREAD_SINGLE;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &thread_level);
   int rank = 0;
-  int ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
 
   auto fail = [&](int code, const std::string& message) {
     if (rank == 0) fmt::print(stderr, "commtune-kernel-run: {}\n", message);
@@ -127,11 +93,8 @@ int main(int argc, char** argv) {
   ParamSet params;
   if (auto error = resolve(*kernel, args.params, params)) return fail(2, fmt::format("{}: {}", args.kernel, *error));
 
-  const commtune::kernels::RunContext context{.ranks = ranks,
-                                              .options = {.iterations = args.iterations, .warmup = args.warmup},
-                                              .host = host_name(),
-                                              .mpi_library = mpi_library_version(),
-                                              .mpi_thread_level = thread_level_name(thread_level)};
+  const commtune::kernels::RunContext context = commtune::kernels::current_run_context(
+      MPI_COMM_WORLD, thread_level, {.iterations = args.iterations, .warmup = args.warmup});
   std::string text;
   try {
     const KernelResult result = kernel->run(params, context.options, MPI_COMM_WORLD);

@@ -1,5 +1,7 @@
 #include "commtune/kernels/json.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +9,37 @@
 
 namespace commtune::kernels {
 namespace {
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE:
+      return "single";
+    case MPI_THREAD_FUNNELED:
+      return "funneled";
+    case MPI_THREAD_SERIALIZED:
+      return "serialized";
+    case MPI_THREAD_MULTIPLE:
+      return "multiple";
+  }
+  return "unknown";
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, static_cast<std::size_t>(length));
+  while (!version.empty() && (version.back() == '\n' || version.back() == ' ' || version.back() == '\0')) {
+    version.pop_back();
+  }
+  return version;
+}
 
 using Json = nlohmann::ordered_json;
 
@@ -110,6 +143,16 @@ std::string kernel_result_json(const KernelDeclaration& declaration, const Param
   doc["mpi_library"] = context.mpi_library;
   doc["mpi_thread_level"] = context.mpi_thread_level;
   return doc.dump(2);
+}
+
+RunContext current_run_context(MPI_Comm comm, int thread_level, const RunOptions& options) {
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  return {.ranks = ranks,
+          .options = options,
+          .host = host_name(),
+          .mpi_library = mpi_library_version(),
+          .mpi_thread_level = thread_level_name(thread_level)};
 }
 
 }  // namespace commtune::kernels

@@ -36,11 +36,34 @@ TEST(SweepSpec, DefaultsAndAScalarValue) {
   EXPECT_EQ(spec.kernels[0].line, 3);
   EXPECT_EQ(spec.strategy.kind, StrategyKind::Grid);
   EXPECT_EQ(spec.seeds, std::vector<std::uint64_t>{1});
-  EXPECT_EQ(spec.iterations, 20);
+  EXPECT_EQ(spec.measure.min_iterations, 10);
+  EXPECT_EQ(spec.measure.max_iterations, 1000);
+  EXPECT_EQ(spec.warmup, 3);
+  EXPECT_EQ(spec.finalists, 3u);
   EXPECT_EQ(spec.launcher.kind, LauncherKind::Mpirun);
   EXPECT_TRUE(spec.transports.empty());
   EXPECT_EQ(spec.budget.evaluations, 100u);
   EXPECT_FALSE(spec.budget.time);
+}
+
+TEST(SweepSpec, MeasureGivesTheAdaptiveTargetAndTheRungs) {
+  const SweepSpec spec = parse(
+      "kernels: [{kernel: overlap}]\n"
+      "measure: {min_iterations: 4, max_iterations: 50, min_time: 200ms, ci_target: 0.05, max_time: 1.5s}\n");
+  const SampleTarget adaptive = spec.measure.adaptive();
+  EXPECT_EQ(adaptive.min_samples, 4u);
+  EXPECT_EQ(adaptive.max_samples, 50u);
+  EXPECT_DOUBLE_EQ(adaptive.min_time_s, 0.2);
+  EXPECT_DOUBLE_EQ(adaptive.ci_half_width_fraction, 0.05);
+  EXPECT_DOUBLE_EQ(adaptive.max_time_s, 1.5);
+  const SampleTarget rung = spec.measure.fixed(6);
+  EXPECT_EQ(rung.min_samples, 6u);
+  EXPECT_EQ(rung.max_samples, 6u);
+  EXPECT_DOUBLE_EQ(rung.max_time_s, 1.5);
+  // The last rung: the adaptive target, but never fewer iterations than the rung's fidelity.
+  EXPECT_EQ(spec.measure.adaptive_at_least(80).min_samples, 80u);
+  EXPECT_EQ(spec.measure.adaptive_at_least(80).max_samples, 80u);
+  EXPECT_EQ(spec.measure.adaptive_at_least(2).min_samples, 4u);
 }
 
 TEST(SweepSpec, RangesExpandWithTheParameterTypes) {
@@ -122,16 +145,18 @@ TEST(SweepPlan, CountsConfigurationsLaunchesAndTheBudget) {
       "    ranks: [2, 4]\n"
       "transports: [{name: a, mca: {btl: 'self,vader'}}, {name: b, mca: {btl: 'self,tcp'}}]\n"
       "seeds: [1, 2, 3]\n"
-      "iterations: 5\n");
+      "measure: {min_iterations: 5}\n"
+      "finalists: 2\n");
   const SweepPlan plan = plan_sweep(spec);
   ASSERT_EQ(plan.kernels.size(), 1u);
   EXPECT_EQ(plan.kernels[0].configurations, 9u);  // 12 points, blocking with a progress thread excluded
   EXPECT_EQ(plan.kernels[0].excluded_by_constraints, 3u);
   EXPECT_EQ(plan.kernels[0].evaluations_per_study, 9u);
-  EXPECT_EQ(plan.launches, 9u * 2 * 2 * 3);
+  EXPECT_EQ(plan.kernels[0].finalist_evaluations_per_study, (2u + 1) * kFinalistLaunches);  // and the baseline
+  EXPECT_EQ(plan.evaluations, (9u + 9) * 2 * 2 * 3);
   EXPECT_EQ(plan.iterations, 9 * 2 * 2 * 3 * 5);
-  EXPECT_EQ(plan.launches_within_budget, 100u);
-  EXPECT_NE(format_plan(spec, plan).find("the evaluation budget stops the sweep after 100 of 108 launches"),
+  EXPECT_EQ(plan.evaluations_within_budget, 100u);
+  EXPECT_NE(format_plan(spec, plan).find("the evaluation budget stops the sweep after 100 of 216 evaluations"),
             std::string::npos);
 }
 
@@ -146,7 +171,17 @@ TEST(SweepSpec, EachMalformedSpecGivesOneLocatedError) {
   const std::vector<BadSpec> cases = {
       {"kernels: [{kernel: overlap}\n", 4, "", "YAML syntax error"},
       {"kernels: [{kernel: overlap}]\nseed: 1\n", 4, "seed", "unknown key 'seed'; accepted: schema"},
-      {"kernels: [{kernel: overlap}]\niterations: [1]\n", 4, "iterations", "expected a whole number in 1 .. 1000000"},
+      {"kernels: [{kernel: overlap}]\nwarmup: [1]\n", 4, "warmup", "expected a whole number in 0 .. 1000000"},
+      {"kernels: [{kernel: overlap}]\niterations: 5\n", 4, "iterations", "unknown key 'iterations'"},
+      {"kernels: [{kernel: overlap}]\nmeasure: {min_iterations: 9, max_iterations: 3}\n", 4, "measure.max_iterations",
+       "max_iterations 3 is below min_iterations 9"},
+      {"kernels: [{kernel: overlap}]\nmeasure: {min_time: 2 s}\n", 4, "measure.min_time",
+       "is not a duration such as 200ms"},
+      {"kernels: [{kernel: overlap}]\nmeasure: {ci_target: 1.5}\n", 4, "measure.ci_target",
+       "expected a fraction of the median in (0, 1]"},
+      {"kernels: [{kernel: overlap}]\nmeasure: {confidence: 0.9}\n", 4, "measure.confidence",
+       "unknown key 'confidence'; accepted: min_iterations"},
+      {"kernels: [{kernel: overlap}]\nfinalists: 0\n", 4, "finalists", "expected a whole number in 1 .. 100"},
       {"kernels: [{kernel: overlap}]\nranks: [2, 0]\n", 4, "ranks[1]", "'0' is not accepted"},
       {"kernels: [{kernel: overlap, params: {chunks: 0}}]\n", 3, "kernels[0].params.chunks",
        "expected 1 .. 100000 chunks"},
@@ -228,7 +263,7 @@ TEST(SweepSpec, EveryBundledExampleIsAccepted) {
     SCOPED_TRACE(entry.path().string());
     ++examples;
     const SweepSpec spec = load_sweep_spec(entry.path());
-    EXPECT_GT(plan_sweep(spec).launches, 0u);
+    EXPECT_GT(plan_sweep(spec).evaluations, 0u);
   }
   EXPECT_GE(examples, 7);
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -47,7 +48,11 @@ CREATE TABLE launches (
   started_at TEXT NOT NULL,
   duration_s REAL NOT NULL,
   exit_status INTEGER NOT NULL,
-  warmup_iterations INTEGER NOT NULL);
+  warmup_iterations INTEGER NOT NULL,
+  phase TEXT NOT NULL DEFAULT '',
+  stop_reason TEXT NOT NULL DEFAULT '',
+  metrics TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX launches_by_sweep ON launches(sweep_id, point_id, phase);
 CREATE INDEX launches_by_point ON launches(point_id);
 CREATE TABLE samples (
   launch_id INTEGER NOT NULL REFERENCES launches(id),
@@ -73,6 +78,28 @@ CREATE TABLE failures (
   message TEXT NOT NULL,
   recorded_at TEXT NOT NULL);
 CREATE INDEX failures_by_point ON failures(point_id);
+CREATE TABLE choices (
+  id INTEGER PRIMARY KEY,
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  hardware_id TEXT NOT NULL REFERENCES hardware(id),
+  kernel TEXT NOT NULL,
+  ranks INTEGER NOT NULL,
+  settings TEXT NOT NULL,
+  params TEXT NOT NULL,
+  median_s REAL NOT NULL,
+  ci_low_s REAL NOT NULL,
+  ci_high_s REAL NOT NULL,
+  baseline_params TEXT NOT NULL,
+  baseline_median_s REAL,
+  baseline_ci_low_s REAL,
+  baseline_ci_high_s REAL,
+  gain REAL,
+  gain_ci_low REAL,
+  gain_ci_high REAL,
+  verdict TEXT NOT NULL,
+  indistinguishable TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  UNIQUE (sweep_id, kernel, ranks, settings));
 )sql";
 
 // How long a writer waits for another process's transaction before giving up.
@@ -85,6 +112,13 @@ std::string now_utc() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return text;
+}
+
+// Metrics as a JSON object; a value that is not finite (JSON has no NaN) is null.
+std::string metrics_json(const std::map<std::string, double>& metrics) {
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [name, value] : metrics) object[name] = std::isfinite(value) ? nlohmann::json(value) : nullptr;
+  return object.dump();
 }
 
 [[noreturn]] void fail(sqlite3* db, const std::filesystem::path& path, const std::string& what) {
@@ -354,10 +388,11 @@ std::int64_t ResultsDb::find_or_insert_point(std::int64_t sweep_id, const PointK
 std::int64_t ResultsDb::insert_launch(std::int64_t point_id, std::int64_t sweep_id, const LaunchRecord& launch) {
   Statement insert(*this,
                    "INSERT INTO launches (point_id, sweep_id, command, started_at, duration_s, exit_status, "
-                   "warmup_iterations) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                   "warmup_iterations, phase, stop_reason, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   insert.bind(1, point_id).bind(2, sweep_id).bind(3, nlohmann::json(launch.command).dump());
   insert.bind(4, launch.started_at_utc.empty() ? now_utc() : launch.started_at_utc).bind(5, launch.duration_s);
-  insert.bind(6, launch.exit_status).bind(7, launch.warmup_iterations).step();
+  insert.bind(6, launch.exit_status).bind(7, launch.warmup_iterations).bind(8, launch.phase);
+  insert.bind(9, launch.stop_reason).bind(10, metrics_json(launch.metrics)).step();
   const std::int64_t launch_id = sqlite3_last_insert_rowid(db_);
   Statement sample(*this, "INSERT INTO samples (launch_id, iteration, time_s) VALUES (?1, ?2, ?3)");
   for (std::size_t i = 0; i < launch.sample_times_s.size(); ++i) {
@@ -458,6 +493,131 @@ std::vector<RecordedPoint> ResultsDb::recorded_points(const std::string& kernel,
     points.push_back(std::move(point));
   }
   return points;
+}
+
+std::optional<std::int64_t> ResultsDb::find_sweep(const std::string& hardware_id, const std::string& spec_text,
+                                                  std::uint64_t seed) const {
+  Statement select(*this,
+                   "SELECT id FROM sweeps WHERE hardware_id = ?1 AND spec = ?2 AND seed = ?3 ORDER BY id DESC LIMIT 1");
+  select.bind(1, hardware_id).bind(2, spec_text).bind(3, std::int64_t(seed));
+  if (!select.step()) return std::nullopt;
+  return select.integer(0);
+}
+
+std::string ResultsDb::sweep_status(std::int64_t sweep_id) const {
+  Statement select(*this, "SELECT status FROM sweeps WHERE id = ?1");
+  select.bind(1, sweep_id);
+  if (!select.step()) throw std::invalid_argument(fmt::format("no sweep with id {}", sweep_id));
+  return select.text(0);
+}
+
+std::optional<RecordedEvaluation> ResultsDb::evaluation(std::int64_t sweep_id, const PointKey& key,
+                                                        const std::string& phase) const {
+  // The latest launch of this evaluation, and its failure if it has one.
+  Statement select(
+      *this,
+      "SELECT l.id, (SELECT f.kind FROM failures f WHERE f.launch_id = l.id LIMIT 1) FROM launches l "
+      "JOIN points p ON p.id = l.point_id WHERE l.sweep_id = ?1 AND l.phase = ?2 AND p.hardware_id = ?3 "
+      "AND p.kernel = ?4 AND p.params = ?5 AND p.settings = ?6 AND p.ranks = ?7 ORDER BY l.id DESC LIMIT 1");
+  select.bind(1, sweep_id).bind(2, phase).bind(3, key.hardware_id).bind(4, key.kernel);
+  select.bind(5, to_canonical_json(key.params)).bind(6, to_canonical_json(key.settings)).bind(7, key.ranks);
+  if (!select.step()) return std::nullopt;
+  RecordedEvaluation recorded;
+  const std::int64_t launch_id = select.integer(0);
+  if (!select.is_null(1)) {
+    const std::string kind = select.text(1);
+    recorded.failure = kind == "timeout"   ? FailureKind::Timeout
+                       : kind == "crashed" ? FailureKind::Crashed
+                                           : FailureKind::Failed;
+  }
+  Statement samples(*this, "SELECT time_s FROM samples WHERE launch_id = ?1 ORDER BY iteration");
+  samples.bind(1, launch_id);
+  while (samples.step()) recorded.sample_times_s.push_back(samples.real(0));
+  return recorded;
+}
+
+std::vector<double> ResultsDb::phase_samples(std::int64_t sweep_id, const PointKey& key,
+                                             const std::string& phase_prefix) const {
+  Statement select(*this,
+                   "SELECT s.time_s FROM samples s JOIN launches l ON l.id = s.launch_id JOIN points p ON "
+                   "p.id = l.point_id WHERE l.sweep_id = ?1 AND substr(l.phase, 1, length(?2)) = ?2 AND "
+                   "p.hardware_id = ?3 AND p.kernel = ?4 AND p.params = ?5 AND p.settings = ?6 AND p.ranks = ?7 "
+                   "AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.launch_id = l.id) ORDER BY l.id, s.iteration");
+  select.bind(1, sweep_id).bind(2, phase_prefix).bind(3, key.hardware_id).bind(4, key.kernel);
+  select.bind(5, to_canonical_json(key.params)).bind(6, to_canonical_json(key.settings)).bind(7, key.ranks);
+  std::vector<double> values;
+  while (select.step()) values.push_back(select.real(0));
+  return values;
+}
+
+void ResultsDb::record_choice(const ChoiceRecord& choice) {
+  Transaction transaction([this](const char* sql) { execute(sql); });
+  Statement insert(*this,
+                   "INSERT OR REPLACE INTO choices (sweep_id, hardware_id, kernel, ranks, settings, params, median_s, "
+                   "ci_low_s, ci_high_s, baseline_params, baseline_median_s, baseline_ci_low_s, baseline_ci_high_s, "
+                   "gain, gain_ci_low, gain_ci_high, verdict, indistinguishable, recorded_at) VALUES (?1, ?2, ?3, ?4, "
+                   "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+  insert.bind(1, choice.sweep_id).bind(2, choice.hardware_id).bind(3, choice.kernel).bind(4, choice.ranks);
+  insert.bind(5, to_canonical_json(choice.settings)).bind(6, to_canonical_json(choice.params));
+  insert.bind(7, choice.median_s).bind(8, choice.ci_low_s).bind(9, choice.ci_high_s);
+  insert.bind(10, to_canonical_json(choice.baseline_params));
+  const auto bind_optional = [&insert](int index, const std::optional<double>& value) {
+    if (value) {
+      insert.bind(index, *value);
+    } else {
+      insert.bind_null(index);
+    }
+  };
+  bind_optional(11, choice.baseline_median_s);
+  bind_optional(12, choice.baseline_ci_low_s);
+  bind_optional(13, choice.baseline_ci_high_s);
+  bind_optional(14, choice.gain);
+  bind_optional(15, choice.gain_ci_low);
+  bind_optional(16, choice.gain_ci_high);
+  nlohmann::json indistinguishable = nlohmann::json::array();
+  for (const Configuration& params : choice.indistinguishable) indistinguishable.push_back(params);
+  insert.bind(17, choice.verdict).bind(18, indistinguishable.dump()).bind(19, now_utc()).step();
+  transaction.commit();
+}
+
+std::vector<ChoiceRecord> ResultsDb::list_choices(const PointFilter& filter) const {
+  Statement select(*this,
+                   "SELECT sweep_id, hardware_id, kernel, ranks, settings, params, median_s, ci_low_s, ci_high_s, "
+                   "baseline_params, baseline_median_s, baseline_ci_low_s, baseline_ci_high_s, gain, gain_ci_low, "
+                   "gain_ci_high, verdict, indistinguishable, recorded_at FROM choices WHERE (?1 = '' OR kernel = ?1) "
+                   "AND (?2 = '' OR hardware_id = ?2) ORDER BY id");
+  select.bind(1, filter.kernel).bind(2, filter.hardware_id);
+  std::vector<ChoiceRecord> choices;
+  const auto optional_real = [&select](int column) -> std::optional<double> {
+    if (select.is_null(column)) return std::nullopt;
+    return select.real(column);
+  };
+  while (select.step()) {
+    ChoiceRecord choice;
+    choice.sweep_id = select.integer(0);
+    choice.hardware_id = select.text(1);
+    choice.kernel = select.text(2);
+    choice.ranks = int(select.integer(3));
+    choice.settings = configuration_from_json(select.text(4));
+    choice.params = configuration_from_json(select.text(5));
+    choice.median_s = select.real(6);
+    choice.ci_low_s = select.real(7);
+    choice.ci_high_s = select.real(8);
+    choice.baseline_params = configuration_from_json(select.text(9));
+    choice.baseline_median_s = optional_real(10);
+    choice.baseline_ci_low_s = optional_real(11);
+    choice.baseline_ci_high_s = optional_real(12);
+    choice.gain = optional_real(13);
+    choice.gain_ci_low = optional_real(14);
+    choice.gain_ci_high = optional_real(15);
+    choice.verdict = select.text(16);
+    for (const nlohmann::json& params : nlohmann::json::parse(select.text(17))) {
+      choice.indistinguishable.push_back(configuration_from_json(params.dump()));
+    }
+    choice.recorded_at_utc = select.text(18);
+    choices.push_back(std::move(choice));
+  }
+  return choices;
 }
 
 std::string ResultsDb::integrity_check() const {

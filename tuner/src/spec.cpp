@@ -27,8 +27,10 @@ constexpr std::size_t kMaxConfigurationsPerKernel = 100'000;
 constexpr int kMaxRanks = 4096;
 
 // The keys each map accepts: one list, read by the parser and by its error messages.
-const std::vector<std::string> kTopKeys = {"schema",     "name",   "description", "kernels", "ranks",      "launcher",
-                                           "transports", "budget", "strategy",    "seeds",   "iterations", "warmup"};
+const std::vector<std::string> kTopKeys = {"schema",   "name",       "description", "kernels",  "ranks",
+                                           "launcher", "transports", "budget",      "strategy", "seeds",
+                                           "measure",  "warmup",     "finalists"};
+const std::vector<std::string> kMeasureKeys = {"min_iterations", "max_iterations", "min_time", "ci_target", "max_time"};
 const std::vector<std::string> kKernelKeys = {"kernel", "params", "ranks"};
 const std::vector<std::string> kRangeKeys = {"from", "to", "scale", "step"};
 const std::vector<std::string> kScales = {"log2", "linear"};
@@ -153,6 +155,23 @@ class Reader {
     const double seconds = std::stod(text.substr(0, digits)) * unit_s;
     if (!(seconds >= 1) || seconds > 1e9) fail(node, key, fmt::format("'{}' is not {}", text, expected));
     return std::chrono::seconds(static_cast<long long>(std::llround(seconds)));
+  }
+
+  // "200ms", "0.5s", "2m" -> seconds, within min_s .. max_s.
+  double seconds(const YAML::Node& node, const std::string& key, double min_s, double max_s) const {
+    const std::string expected =
+        fmt::format("a duration such as 200ms, 0.5s or 1m (ms, s, m or h) in {}s .. {}s", min_s, max_s);
+    const std::string text = scalar(node, key, expected);
+    const std::size_t digits = text.find_first_not_of("0123456789.");
+    const std::string unit = digits == std::string::npos ? "" : text.substr(digits);
+    const double unit_s = unit == "ms" ? 1e-3 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+    const bool well_formed = digits != std::string::npos && digits > 0 && unit_s > 0 &&
+                             std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.' &&
+                             text[digits - 1] != '.';
+    if (!well_formed) fail(node, key, fmt::format("'{}' is not {}", text, expected));
+    const double value_s = std::stod(text.substr(0, digits)) * unit_s;
+    if (!(value_s >= min_s) || value_s > max_s) fail(node, key, fmt::format("'{}' is not {}", text, expected));
+    return value_s;
   }
 
   static std::string child(const std::string& parent, const std::string& name) {
@@ -519,6 +538,37 @@ Strategy parse_strategy(const Reader& reader, const YAML::Node& node) {
   return strategy;
 }
 
+MeasurePolicy parse_measure(const Reader& reader, const YAML::Node& node) {
+  reader.check_map(node, "measure", kMeasureKeys);
+  MeasurePolicy measure;
+  if (node["min_iterations"]) {
+    measure.min_iterations = int(reader.integer(node["min_iterations"], "measure.min_iterations", 1, 1'000'000));
+  }
+  if (node["max_iterations"]) {
+    measure.max_iterations = int(reader.integer(node["max_iterations"], "measure.max_iterations", 1, 1'000'000));
+  }
+  if (measure.max_iterations < measure.min_iterations) {
+    reader.fail(node["max_iterations"] ? node["max_iterations"] : node, "measure.max_iterations",
+                fmt::format("max_iterations {} is below min_iterations {}; accepted: max_iterations >= min_iterations",
+                            measure.max_iterations, measure.min_iterations));
+  }
+  if (node["min_time"]) measure.min_time_s = reader.seconds(node["min_time"], "measure.min_time", 0, 3600);
+  if (node["max_time"]) measure.max_time_s = reader.seconds(node["max_time"], "measure.max_time", 0.01, 3600);
+  if (measure.max_time_s < measure.min_time_s) {
+    reader.fail(node["max_time"] ? node["max_time"] : node, "measure.max_time",
+                "max_time is below min_time; accepted: max_time >= min_time");
+  }
+  if (node["ci_target"]) {
+    const double fraction = reader.real(node["ci_target"], "measure.ci_target", 0);
+    if (fraction > 1) {
+      reader.fail(node["ci_target"], "measure.ci_target",
+                  fmt::format("{} is not accepted: expected a fraction of the median in (0, 1], e.g. 0.03", fraction));
+    }
+    measure.ci_target = fraction;
+  }
+  return measure;
+}
+
 std::string stem_of(const std::string& file) {
   const std::string stem = std::filesystem::path(file).stem().string();
   return stem.empty() ? "sweep" : stem;
@@ -541,8 +591,9 @@ void parse_top(const Reader& reader, const YAML::Node& root, SweepSpec& spec) {
       spec.seeds.push_back(std::uint64_t(s));
     }
   }
-  if (root["iterations"]) spec.iterations = int(reader.integer(root["iterations"], "iterations", 1, 1'000'000));
   if (root["warmup"]) spec.warmup = int(reader.integer(root["warmup"], "warmup", 0, 1'000'000));
+  if (root["finalists"]) spec.finalists = std::size_t(reader.integer(root["finalists"], "finalists", 1, 100));
+  if (root["measure"]) spec.measure = parse_measure(reader, root["measure"]);
 }
 
 }  // namespace
@@ -554,6 +605,30 @@ SpecError::SpecError(std::string file, int line, int column, std::string key, st
       column_(column),
       key_(std::move(key)),
       message_(std::move(message)) {}
+
+SampleTarget MeasurePolicy::adaptive() const {
+  return {.min_time_s = min_time_s,
+          .min_samples = std::size_t(min_iterations),
+          .ci_half_width_fraction = ci_target,
+          .max_samples = std::size_t(max_iterations),
+          .max_time_s = max_time_s};
+}
+
+SampleTarget MeasurePolicy::fixed(int iterations) const {
+  // No time or interval target: exactly `iterations`, unless max_time_s cuts them short.
+  return {.min_time_s = 0,
+          .min_samples = std::size_t(iterations),
+          .ci_half_width_fraction = 1e9,
+          .max_samples = std::size_t(iterations),
+          .max_time_s = max_time_s};
+}
+
+SampleTarget MeasurePolicy::adaptive_at_least(int iterations) const {
+  SampleTarget target = adaptive();
+  target.min_samples = std::max(target.min_samples, std::size_t(iterations));
+  target.max_samples = std::max(target.max_samples, target.min_samples);
+  return target;
+}
 
 std::string to_string(StrategyKind kind) {
   for (const StrategyEntry& entry : kStrategies) {
@@ -605,9 +680,9 @@ SweepSpec load_sweep_spec(const std::filesystem::path& path) {
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec, std::size_t space_size, std::uint64_t seed) {
   switch (spec.strategy.kind) {
     case StrategyKind::Grid:
-      return std::make_unique<GridSampler>(space_size, spec.iterations, seed);
+      return std::make_unique<GridSampler>(space_size, spec.measure.min_iterations, seed);
     case StrategyKind::Random:
-      return std::make_unique<RandomSampler>(space_size, spec.strategy.count, spec.iterations, seed);
+      return std::make_unique<RandomSampler>(space_size, spec.strategy.count, spec.measure.min_iterations, seed);
     case StrategyKind::SuccessiveHalving: {
       SuccessiveHalvingOptions options = spec.strategy.successive_halving;
       options.seed = seed;
@@ -637,15 +712,18 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       kernel.evaluations_per_study += trials.size();
       sampler->tell(results);
     }
-    const std::size_t studies = sweep.ranks.size() * transports * spec.seeds.size();
-    kernel.launches = kernel.evaluations_per_study * studies;
-    kernel.iterations = kernel.iterations_per_study * std::int64_t(studies);
-    plan.launches += kernel.launches;
+    // The finalists (as many as the study evaluated, at most spec.finalists) and the baseline,
+    // each in kFinalistLaunches launches.
+    kernel.finalist_evaluations_per_study = (std::min(spec.finalists, space.size()) + 1) * kFinalistLaunches;
+    kernel.studies = sweep.ranks.size() * transports * spec.seeds.size();
+    kernel.evaluations = (kernel.evaluations_per_study + kernel.finalist_evaluations_per_study) * kernel.studies;
+    kernel.iterations = kernel.iterations_per_study * std::int64_t(kernel.studies);
+    plan.evaluations += kernel.evaluations;
     plan.iterations += kernel.iterations;
     plan.kernels.push_back(kernel);
   }
-  plan.launches_within_budget =
-      spec.budget.evaluations ? std::min(plan.launches, *spec.budget.evaluations) : plan.launches;
+  plan.evaluations_within_budget =
+      spec.budget.evaluations ? std::min(plan.evaluations, *spec.budget.evaluations) : plan.evaluations;
   return plan;
 }
 
@@ -669,24 +747,29 @@ std::string format_plan(const SweepSpec& spec, const SweepPlan& plan) {
     const auto& sh = spec.strategy.successive_halving;
     strategy += fmt::format(", eta {}, iterations {} .. {}", sh.eta, sh.min_fidelity, sh.max_fidelity);
   } else {
-    strategy += fmt::format(", {} iterations per evaluation", spec.iterations);
+    strategy += ", the measuring target per evaluation";
   }
-  text += fmt::format("  strategy: {}; warm-up {}; seeds {}\n", strategy, spec.warmup, fmt::join(spec.seeds, ", "));
+  const MeasurePolicy& m = spec.measure;
+  text += fmt::format("  strategy: {}; warm-up {}; seeds {}; {} finalists\n", strategy, spec.warmup,
+                      fmt::join(spec.seeds, ", "), spec.finalists);
+  text += fmt::format(
+      "  measure: {} .. {} timed iterations, at least {} s, until the median's 95% CI is within {}% (at most {} s)\n",
+      m.min_iterations, m.max_iterations, m.min_time_s, m.ci_target * 100, m.max_time_s);
   for (const KernelPlan& k : plan.kernels) {
     text += fmt::format(
-        "  kernel {}: {} configurations ({} excluded by constraints), {} evaluations per study, ranks {}: {} launches, "
-        "{} timed iterations\n",
-        k.kernel, k.configurations, k.excluded_by_constraints, k.evaluations_per_study, fmt::join(k.ranks, ", "),
-        k.launches, k.iterations);
+        "  kernel {}: {} configurations ({} excluded by constraints), {} evaluations per study + {} of finalists, "
+        "ranks {}: {} evaluations, at least {} timed iterations\n",
+        k.kernel, k.configurations, k.excluded_by_constraints, k.evaluations_per_study,
+        k.finalist_evaluations_per_study, fmt::join(k.ranks, ", "), k.evaluations, k.iterations);
   }
   std::vector<std::string> budget;
   if (spec.budget.time) budget.push_back(fmt::format("time {} s", spec.budget.time->count()));
   if (spec.budget.evaluations) budget.push_back(fmt::format("{} evaluations", *spec.budget.evaluations));
-  text += fmt::format("  total: {} launches, {} timed iterations; budget: {}\n", plan.launches, plan.iterations,
-                      join(budget));
-  if (plan.launches_within_budget < plan.launches) {
-    text += fmt::format("  note: the evaluation budget stops the sweep after {} of {} launches\n",
-                        plan.launches_within_budget, plan.launches);
+  text += fmt::format("  total: {} evaluations, at least {} timed iterations; budget: {}\n", plan.evaluations,
+                      plan.iterations, join(budget));
+  if (plan.evaluations_within_budget < plan.evaluations) {
+    text += fmt::format("  note: the evaluation budget stops the sweep after {} of {} evaluations\n",
+                        plan.evaluations_within_budget, plan.evaluations);
   }
   return text;
 }

@@ -26,6 +26,9 @@ struct RunContext {
   std::string mpi_library;
   std::string mpi_thread_level;  // "single", "funneled", "serialized", "multiple"
 };
+// This process's context: the size of `comm`, the host name, the text of MPI_Get_library_version
+// (trailing blanks removed) and `thread_level` (what MPI_Init_thread provided) by name.
+RunContext current_run_context(MPI_Comm comm, int thread_level, const RunOptions& options = {});
 
 // One run's result, schema kResultSchema. Throws std::logic_error (check_declared_metrics) when
 // the result carries a metric its declaration does not list. Indented by two spaces.

@@ -41,6 +41,9 @@ struct PointKey {
   int ranks = 0;
 };
 
+// One measurement of one point: a kernel launch of its own, or (a sweep) one evaluation among the
+// several one launch of the sweep driver measures; then `command` and `started_at_utc` are the
+// launch's and `duration_s` the evaluation's own measuring time.
 struct LaunchRecord {
   std::vector<std::string> command;
   std::string started_at_utc;  // ISO 8601 ("2026-12-04T23:40:00Z"); empty: the time of recording
@@ -48,6 +51,41 @@ struct LaunchRecord {
   int exit_status = 0;
   int warmup_iterations = 0;
   std::vector<double> sample_times_s;  // one per timed iteration, in order
+  std::string phase;                   // which evaluation of a sweep this is ("search:6", "finalist:2"); may be empty
+  std::string stop_reason;             // why the timed iterations stopped (statistics.hpp StopReason); may be empty
+  std::map<std::string, double> metrics;  // the kernel's declared metrics
+};
+
+// One evaluation of a sweep as recorded (ResultsDb::evaluation): its samples, or its failure.
+struct RecordedEvaluation {
+  std::optional<FailureKind> failure;
+  std::vector<double> sample_times_s;
+};
+
+// What a sweep chose for one study (kernel, ranks, settings on one fingerprint), after its
+// finalists were re-measured in separate launches. `gain` = 1 - median / baseline median (0.2: the
+// chosen configuration takes 20 % less time than the baseline), with its 95 % bootstrap interval;
+// `verdict` is compare(baseline, chosen)'s ("faster": the chosen one is significantly faster).
+struct ChoiceRecord {
+  std::int64_t sweep_id = 0;
+  std::string hardware_id;
+  std::string kernel;
+  int ranks = 0;
+  Configuration settings;
+  Configuration params;  // the chosen configuration
+  double median_s = 0;
+  double ci_low_s = 0;
+  double ci_high_s = 0;
+  Configuration baseline_params;            // the kernel's baseline variant, other parameters as chosen
+  std::optional<double> baseline_median_s;  // nullopt when the baseline failed
+  std::optional<double> baseline_ci_low_s;
+  std::optional<double> baseline_ci_high_s;
+  std::optional<double> gain;
+  std::optional<double> gain_ci_low;
+  std::optional<double> gain_ci_high;
+  std::string verdict;
+  std::vector<Configuration> indistinguishable;  // finalists not significantly slower than the chosen one
+  std::string recorded_at_utc;                   // set when recorded
 };
 
 struct StoredStatistics {
@@ -97,6 +135,19 @@ class ResultsDb {
   std::optional<nlohmann::json> hardware(const std::string& id) const;
   std::int64_t begin_sweep(const std::string& hardware_id, const std::string& spec_text, std::uint64_t seed);
   void set_sweep_status(std::int64_t sweep_id, SweepStatus status);
+  std::string sweep_status(std::int64_t sweep_id) const;  // "running", "finished", ...
+  // The latest sweep of this spec text and seed on this fingerprint: the one a re-run resumes.
+  std::optional<std::int64_t> find_sweep(const std::string& hardware_id, const std::string& spec_text,
+                                         std::uint64_t seed) const;
+  // The latest launch recorded by `sweep_id` for this point and phase; nullopt when there is none.
+  std::optional<RecordedEvaluation> evaluation(std::int64_t sweep_id, const PointKey& key,
+                                               const std::string& phase) const;
+  // The samples of the point's launches in `sweep_id` whose phase starts with `phase_prefix`,
+  // failed launches left out.
+  std::vector<double> phase_samples(std::int64_t sweep_id, const PointKey& key, const std::string& phase_prefix) const;
+  // Replaces the choice of the same sweep, kernel, ranks and settings.
+  void record_choice(const ChoiceRecord& choice);
+  std::vector<ChoiceRecord> list_choices(const PointFilter& filter = {}) const;
 
   // True when the point failed, or has at least `min_samples` samples.
   bool is_finished(const PointKey& key, std::int64_t min_samples = 1) const;

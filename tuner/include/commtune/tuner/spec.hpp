@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commtune/tuner/search.hpp"
+#include "commtune/tuner/statistics.hpp"
 
 namespace commtune::tuner {
 
@@ -68,10 +69,27 @@ struct Transport {
 
 struct Budget {
   std::optional<std::chrono::seconds> time;  // wall time of the whole sweep
-  std::optional<std::size_t> evaluations;    // kernel launches of the whole sweep
+  std::optional<std::size_t> evaluations;    // configurations measured by the whole sweep (search and finalists)
 };
 
 enum class StrategyKind { Grid, Random, SuccessiveHalving };
+
+// How long one evaluation measures (`measure:`): timed iterations grow until at least
+// `min_iterations` ran for at least `min_time_s` and the median's 95 % interval half-width is
+// within `ci_target` of the median, or a cap is hit (decide_sampling in statistics.hpp).
+struct MeasurePolicy {
+  int min_iterations = 10;
+  int max_iterations = 1000;
+  double min_time_s = 0.1;
+  double ci_target = 0.03;  // fraction of the median
+  double max_time_s = 5;    // per configuration, warm-up excluded
+
+  SampleTarget adaptive() const;
+  // A successive-halving rung: exactly `iterations` (still cut by max_time_s), or, for the last rung,
+  // the adaptive target with at least `iterations`.
+  SampleTarget fixed(int iterations) const;
+  SampleTarget adaptive_at_least(int iterations) const;
+};
 
 struct Strategy {
   StrategyKind kind = StrategyKind::Grid;
@@ -90,8 +108,9 @@ struct SweepSpec {
   Budget budget;
   Strategy strategy;
   std::vector<std::uint64_t> seeds{1};  // one study per seed, in a different order each
-  int iterations = 20;                  // timed iterations per evaluation (grid, random)
-  int warmup = 3;
+  MeasurePolicy measure;
+  int warmup = 3;             // untimed iterations before each evaluation's timed ones
+  std::size_t finalists = 3;  // best configurations of a study re-measured in separate launches
 };
 
 // Parses and validates `text` as the spec `file` (the name used in messages, and the directory a
@@ -106,24 +125,31 @@ std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec, std::size_t space_s
 std::string to_string(StrategyKind kind);  // "grid", "random", "successive_halving"
 std::string to_string(LauncherKind kind);  // "mpirun", "srun"
 
-// What a spec would run, without running it.
+// What a spec would run, without running it. An evaluation is one configuration measured once
+// (the driver measures many of them in one launch).
 struct KernelPlan {
   std::string kernel;
-  std::size_t configurations = 0;           // valid points of the grid
-  std::size_t excluded_by_constraints = 0;  // grid points a constraint rejects
-  std::size_t evaluations_per_study = 0;    // trials the strategy asks for
-  std::int64_t iterations_per_study = 0;    // sum of their timed iterations
+  std::size_t configurations = 0;                  // valid points of the grid
+  std::size_t excluded_by_constraints = 0;         // grid points a constraint rejects
+  std::size_t evaluations_per_study = 0;           // trials the strategy asks for
+  std::int64_t iterations_per_study = 0;           // at least this many timed iterations (adaptive ones run more)
+  std::size_t finalist_evaluations_per_study = 0;  // finalists and the baseline, each in kFinalistLaunches launches
   std::vector<int> ranks;
-  std::size_t launches = 0;  // evaluations x rank counts x transports x seeds
+  std::size_t studies = 0;      // rank counts x transports x seeds
+  std::size_t evaluations = 0;  // (search + finalist evaluations) x studies
   std::int64_t iterations = 0;
 };
 
 struct SweepPlan {
   std::vector<KernelPlan> kernels;
-  std::size_t launches = 0;
+  std::size_t evaluations = 0;
   std::int64_t iterations = 0;
-  std::size_t launches_within_budget = 0;  // launches the evaluation budget lets run
+  std::size_t evaluations_within_budget = 0;  // evaluations the evaluation budget lets run
 };
+
+// Each finalist (and the baseline) is re-measured in this many separate launches (TUNING-FACTS:
+// the variance between launches differs from the variance between iterations).
+inline constexpr std::size_t kFinalistLaunches = 3;
 
 SweepPlan plan_sweep(const SweepSpec& spec);
 std::string format_plan(const SweepSpec& spec, const SweepPlan& plan);  // several lines, for people
