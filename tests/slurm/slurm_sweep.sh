@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# `commtune sweep` on the one-node cluster that slurm_cluster.sh started (SLURM_CONF set by ctest),
+# with a spec whose launcher is `srun --mpi=MPI_PLUGIN`. One case per call:
+#   slurm_sweep.sh CASE COMMTUNE WORK MPI_PLUGIN
+#   srun_in_salloc     `salloc -n 2 commtune sweep SPEC`: exit 0; the database holds both
+#                      configurations, measured on 2 ranks; every launch's driver saw a world of
+#                      2 ranks (its ready line), so srun started one job, not 2 singletons; every
+#                      srun call had --mpi=MPI_PLUGIN and -n 2
+#   sbatch             `commtune sweep SPEC --sbatch` outside any allocation: the job runs the same
+#                      checks' sweep, commtune waits for it, exits 0, prints the job's output, and
+#                      the batch script and output file are in the work directory
+#   sbatch_exit_code   a job whose sweep fails (its database cannot be created) makes
+#                      `commtune sweep --sbatch` exit with the code that sweep exits with
+#   sbatch_cancel      SIGINT to `commtune sweep --sbatch` while the job runs cancels the job:
+#                      exit 130, the job CANCELLED, no driver of it left running
+#   sbatch_refused     a submission sbatch refuses (unknown partition) exits 1 at once and names
+#                      sbatch; a malformed spec exits 2 before anything is written or submitted
+set -u
+case_name=$1 commtune=$2 work=$3 plugin=$4
+failures=0
+fail() {
+  echo "FAIL ($case_name): $*" >&2
+  failures=$((failures + 1))
+}
+[ -n "${SLURM_CONF-}" ] && [ -s "$SLURM_CONF" ] || { echo "slurm: SLURM_CONF is not set to a cluster's slurm.conf" >&2; exit 1; }
+real_srun=$(command -v srun) || { echo "slurm: no srun in PATH" >&2; exit 1; }
+rm -rf "$work" && mkdir -p "$work/bin" && cd "$work" || exit 1
+
+# A spy called srun, first in PATH (the batch job inherits PATH): one line of arguments per call.
+printf '#!/bin/sh\necho "$*" >> %s/srun-calls\nexec %s "$@"\n' "$work" "$real_srun" >bin/srun
+chmod +x bin/srun
+export PATH=$work/bin:$PATH
+
+# spec FILE ITERATIONS MESSAGE_COUNT: two configurations of the batching kernel on 2 ranks.
+write_spec() {
+  cat >"$1" <<EOF
+schema: commtune.sweep/1
+kernels:
+  - kernel: batching
+    params:
+      variant: [individual, batched]
+      message_bytes: 64
+      message_count: $3
+ranks: [2]
+launcher: {kind: srun, args: [--mpi=$plugin]}
+budget: {evaluations: 40}
+strategy: {name: grid}
+iterations: $2
+warmup: 1
+EOF
+}
+
+# show NAME: the tail of NAME.out and NAME.err.
+show() {
+  sed 's/^/  stdout: /' "$1.out" | tail -n 15
+  sed 's/^/  stderr: /' "$1.err" | tail -n 15
+}
+
+# check_sweep DB SWEEP_DIR: both configurations measured on 2 ranks in DB, and every driver launch
+# in SWEEP_DIR reporting a world of 2 ranks; every srun call with the plugin and -n 2.
+check_sweep() {
+  python3 - "$commtune" "$1" "$2" <<'EOF' || fail "the database or the drivers' results are wrong (above)"
+import json, pathlib, subprocess, sys
+commtune, db, sweep_dir = sys.argv[1:4]
+bad = []
+listing = subprocess.run([commtune, "results", "--db", db, "--format", "json"], capture_output=True, text=True)
+points = json.loads(listing.stdout)["points"] if listing.returncode == 0 else []
+print(f"  {len(points)} points: " + ", ".join(f"{p['params'].get('variant')}/{p['ranks']}/{p['status']}" for p in points))
+variants = sorted(p["params"].get("variant") for p in points)
+if variants != ["batched", "individual"]:
+    bad.append(f"points of variants {variants}, not batched and individual (results exit {listing.returncode})")
+for p in points:
+    if p["ranks"] != 2 or p["status"] != "measured" or p["kernel"] != "batching":
+        bad.append(f"point {p['point_id']}: kernel {p['kernel']}, ranks {p['ranks']}, status {p['status']}")
+    elif not p["statistics"] or p["statistics"]["samples"] < 1:
+        bad.append(f"point {p['point_id']} has no samples")
+files = sorted(pathlib.Path(sweep_dir).glob("*.results.jsonl"))
+launches = 0
+for f in files:
+    ready = [json.loads(line) for line in f.read_text().splitlines() if '"ready"' in line]
+    launches += 1
+    # N singletons (the wrong plugin) would each write a ready line of a world of 1.
+    if len(ready) != 1 or ready[0]["ranks"] != 2:
+        bad.append(f"{f.name}: ready lines {[r.get('ranks') for r in ready]}, not one of 2 ranks")
+if launches < 2:
+    bad.append(f"{launches} driver results files in {sweep_dir}, not the probe and at least one launch")
+print(f"  {launches} driver launches, each saw 2 ranks" if not bad else "")
+for b in bad:
+    print("  " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+  [ -s srun-calls ] || { fail "srun was never called"; return; }
+  while read -r call; do
+    [[ " $call " == *" --mpi=$plugin "* && " $call " == *" -n 2 "* ]] || fail "srun called without --mpi=$plugin -n 2: $call"
+  done <srun-calls
+  echo "  $(wc -l <srun-calls) srun calls, each with --mpi=$plugin -n 2"
+}
+
+job_id() {  # from the "submitted Slurm job N" line of NAME.err
+  sed -n 's/.*submitted Slurm job \([0-9]*\).*/\1/p' "$1.err" | head -n 1
+}
+
+case $case_name in
+  srun_in_salloc)
+    write_spec spec.yaml 5 64
+    timeout -k 10 120 salloc -n 2 "$commtune" sweep spec.yaml --db results.sqlite --work-dir sweep >run.out 2>run.err
+    status=$?
+    echo "salloc -n 2 commtune sweep spec.yaml -> exit $status"
+    show run
+    [ $status -eq 0 ] || fail "exited with $status"
+    check_sweep results.sqlite sweep
+    ;;
+  sbatch)
+    write_spec spec.yaml 5 64
+    timeout -k 10 120 "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir sweep >run.out 2>run.err
+    status=$?
+    echo "commtune sweep spec.yaml --sbatch -> exit $status"
+    show run
+    [ $status -eq 0 ] || fail "exited with $status"
+    id=$(job_id run)
+    [ -n "$id" ] || fail "no job id announced"
+    [ -x sweep/sweep.sbatch ] || fail "no executable batch script sweep/sweep.sbatch"
+    [ -s "sweep/sweep-$id.out" ] || fail "no job output sweep/sweep-$id.out"
+    # What the job printed reached our stdout, whole.
+    cmp -s "sweep/sweep-$id.out" run.out || fail "stdout is not the job's output file"
+    grep -q "Slurm job $id COMPLETED" run.err || fail "the job's end is not reported"
+    check_sweep results.sqlite sweep
+    ;;
+  sbatch_exit_code)
+    write_spec spec.yaml 5 64
+    : >not-a-directory
+    # The sweep itself, run here, sets the code the job must pass on.
+    "$commtune" sweep spec.yaml --db not-a-directory/results.sqlite --work-dir direct >direct.out 2>direct.err
+    expected=$?
+    echo "commtune sweep with an impossible database -> exit $expected (run directly)"
+    [ $expected -ne 0 ] || fail "the sweep accepted a database under a regular file"
+    timeout -k 10 120 "$commtune" sweep spec.yaml --sbatch --db not-a-directory/results.sqlite --work-dir sweep \
+      >run.out 2>run.err
+    status=$?
+    echo "the same with --sbatch -> exit $status"
+    show run
+    [ $status -eq $expected ] || fail "exited with $status, not the job's $expected"
+    grep -q "not-a-directory" run.out || fail "the job's error message is not shown"
+    ;;
+  sbatch_cancel)
+    write_spec spec.yaml 1000000 100000  # runs for minutes
+    "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir sweep >run.out 2>run.err &
+    pid=$!
+    for ((i = 0; i < 300; ++i)); do
+      grep -q RUNNING run.err && [ -s srun-calls ] && break
+      sleep 0.1
+    done
+    sleep 2  # inside a launch
+    id=$(job_id run)
+    echo "job $id: $(grep -o 'RUNNING.*' run.err); sending SIGINT to commtune"
+    kill -INT $pid
+    for ((i = 0; i < 600; ++i)); do
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 $pid 2>/dev/null; then
+      fail "still waiting 60 s after SIGINT"
+      kill -KILL $pid
+    fi
+    wait $pid
+    status=$?
+    echo "commtune sweep --sbatch after SIGINT -> exit $status"
+    show run
+    [ $status -eq 130 ] || fail "exited with $status, not 130"
+    state=$(scontrol show job --oneliner "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
+    [ "$state" = JobState=CANCELLED ] || fail "job $id is '$state', not CANCELLED"
+    ! pgrep -f "$work/sweep/launch" >/dev/null || fail "a driver of the job is still running: $(pgrep -af "$work/sweep/launch")"
+    ;;
+  sbatch_refused)
+    write_spec spec.yaml 5 64
+    timeout -k 10 60 "$commtune" sweep spec.yaml --sbatch --sbatch-arg=--partition=nosuch --work-dir sweep \
+      --db results.sqlite >run.out 2>run.err
+    status=$?
+    echo "--sbatch-arg=--partition=nosuch -> exit $status"
+    show run
+    [ $status -eq 1 ] || fail "exited with $status, not 1"
+    grep -q "sbatch failed" run.err || fail "sbatch's refusal is not reported"
+    [ -z "$(squeue -h -n commtune-sweep 2>/dev/null)" ] || fail "a job is queued: $(squeue -h -n commtune-sweep)"
+    printf 'schema: commtune.sweep/1\nkernels: [{kernel: nosuch}]\nbudget: {evaluations: 1}\n' >bad.yaml
+    timeout -k 10 60 "$commtune" sweep bad.yaml --sbatch --work-dir bad --db results.sqlite >bad.out 2>bad.err
+    status=$?
+    echo "a malformed spec with --sbatch -> exit $status"
+    show bad
+    [ $status -eq 2 ] || fail "exited with $status, not 2"
+    grep -q "bad.yaml:2:" bad.err || fail "the spec's error is not located"
+    [ ! -e bad ] || fail "the work directory was created for a malformed spec"
+    ;;
+  *)
+    echo "slurm_sweep.sh: unknown case $case_name" >&2
+    exit 1
+    ;;
+esac
+[ $failures -eq 0 ] || exit 1
+echo "slurm.sweep_$case_name: ok"
