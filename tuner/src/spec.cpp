@@ -650,6 +650,7 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
   }
   SweepSpec spec;
   spec.file = file;
+  spec.text = text;
   parse_top(reader, root, spec);
   const std::filesystem::path spec_dir = std::filesystem::path(file).parent_path();
   if (root["launcher"]) spec.launcher = parse_launcher(reader, root["launcher"], spec_dir);

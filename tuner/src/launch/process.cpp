@@ -26,8 +26,10 @@ constexpr std::array kForwardedSignals = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGU
 // The running command, for the signal handler; 0 when none, so that a signal arriving between two
 // commands is not sent to a reused process id.
 volatile sig_atomic_t child_pid = 0;
+volatile sig_atomic_t stop_signal = 0;  // RunResult::stop_signal
 
 void forward_signal(int signal_number) {
+  if (signal_number == SIGTERM || signal_number == SIGINT || signal_number == SIGHUP) stop_signal = signal_number;
   if (child_pid > 0) kill(child_pid, signal_number);
 }
 
@@ -111,6 +113,7 @@ RunResult run(const LaunchCommand& command, const RunLimits& limits) {
     fmt::print(stderr, "{}: cannot run {}: {}\n", limits.who, command.argv[0], std::strerror(errno));
     _exit(kCannotStartExitCode);
   }
+  stop_signal = 0;
   child_pid = pid;
   struct sigaction action {};
   action.sa_handler = forward_signal;
@@ -129,6 +132,7 @@ RunResult run(const LaunchCommand& command, const RunLimits& limits) {
   child_pid = 0;
   for (std::size_t i = 0; i < kForwardedSignals.size(); ++i) sigaction(kForwardedSignals[i], &previous[i], nullptr);
   result.exit_code = result.timed_out ? kTimeoutExitCode : exit_code_of(status);
+  result.stop_signal = stop_signal;
   return result;
 }
 

@@ -84,6 +84,9 @@ struct RunResult {
   // not be started; kTimeoutExitCode when the time limit passed, whatever it did on SIGTERM.
   int exit_code = 0;
   bool timed_out = false;
+  // The last of SIGTERM, SIGINT or SIGHUP that we received and forwarded meanwhile (0: none), so a
+  // caller can tell a job stopped on the user's request from one that died.
+  int stop_signal = 0;
 };
 
 // Starts `command` (argv[0] searched in $PATH, no shell) and waits for it. SIGTERM, SIGINT, SIGHUP,

@@ -99,6 +99,7 @@ struct Strategy {
 
 struct SweepSpec {
   std::string file;  // as given, for messages
+  std::string text;  // the spec as read: with the seed and fingerprint, it identifies a sweep to resume
   std::string name;  // default: the file's stem
   std::string description;
   std::vector<KernelSweep> kernels;
