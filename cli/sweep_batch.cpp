@@ -41,11 +41,13 @@ constexpr std::chrono::seconds kLongestPoll{10};
 // scontrol failing this many times in a row (slurmctld down for minutes) ends the wait.
 constexpr int kMaxQueryFailures = 30;
 
-// The spec's largest rank count: the job's --ntasks, so that every launch of the sweep fits.
-int largest_rank_count(const tuner::SweepSpec& spec) {
+// The specs' largest rank count: the job's --ntasks, so that every launch of the sweeps fits.
+int largest_rank_count(const std::vector<tuner::SweepSpec>& specs) {
   int largest = 1;
-  for (const tuner::KernelSweep& kernel : spec.kernels) {
-    for (int ranks : kernel.ranks) largest = std::max(largest, ranks);
+  for (const tuner::SweepSpec& spec : specs) {
+    for (const tuner::KernelSweep& kernel : spec.kernels) {
+      for (int ranks : kernel.ranks) largest = std::max(largest, ranks);
+    }
   }
   return largest;
 }
@@ -172,24 +174,41 @@ std::filesystem::path output_path(const std::filesystem::path& work_dir, const s
   return work_dir / name;
 }
 
-// The command the job runs: this `commtune sweep`, every path absolute (the job may start in
-// another directory), without --sbatch.
-std::vector<std::string> inner_command(const SweepBatch& batch, const std::filesystem::path& db) {
-  std::vector<std::string> command{(executable_dir() / "commtune").string(),
-                                   "sweep",
-                                   std::filesystem::absolute(batch.spec).string(),
-                                   "--db",
-                                   db.string(),
-                                   "--work-dir",
-                                   batch.work_dir.string()};
-  command.insert(command.end(), batch.sweep_options.begin(), batch.sweep_options.end());
+struct BatchOptions {
+  bool sbatch = false;
+  std::vector<std::string> sbatch_args;  // the user's --sbatch-arg values, in order
+};
+
+// The sweep as the job runs it: every path absolute (the job may start in another directory),
+// the database resolved. The options of `commtune sweep` that the job must repeat are listed here
+// one by one: an option added to SweepCommandOptions needs a line here too.
+SweepCommandOptions job_options(const SweepCommandOptions& options, const std::vector<tuner::SweepSpec>& specs) {
+  namespace fs = std::filesystem;
+  SweepCommandOptions job = options;
+  for (std::string& spec : job.specs) spec = fs::absolute(spec).string();
+  // The job and this process must agree on the database: the default is resolved here, where
+  // the user will look for it with `commtune results`.
+  job.db = fs::absolute(options.db.empty() ? tuner::ResultsDb::default_path() : fs::path(options.db)).string();
+  // A directory the job keeps (the sweep removes only a default one) and that the user finds.
+  job.work_dir =
+      fs::absolute(options.work_dir.empty() ? fmt::format("commtune-sweep-{}", specs.front().name) : options.work_dir)
+          .string();
+  return job;
+}
+
+std::vector<std::string> job_command(const SweepCommandOptions& job) {
+  std::vector<std::string> command{(executable_dir() / "commtune").string(), "sweep"};
+  command.insert(command.end(), job.specs.begin(), job.specs.end());
+  command.insert(command.end(), {"--db", job.db, "--work-dir", job.work_dir});
+  if (job.fresh) command.push_back("--fresh");
   return command;
 }
 
-std::vector<std::string> sbatch_command(const SweepBatch& batch, int ntasks, const std::filesystem::path& script) {
+std::vector<std::string> sbatch_command(const BatchOptions& batch, int ntasks, const std::filesystem::path& work_dir,
+                                        const std::filesystem::path& script) {
   std::vector<std::string> command{"sbatch", "--parsable", fmt::format("--job-name={}", kJobName),
                                    fmt::format("--ntasks={}", ntasks),
-                                   fmt::format("--output={}", (batch.work_dir / kOutputPattern).string())};
+                                   fmt::format("--output={}", (work_dir / kOutputPattern).string())};
   // After ours, so that the user's win where sbatch takes the last of a repeated option.
   command.insert(command.end(), batch.sbatch_args.begin(), batch.sbatch_args.end());
   command.push_back(script.string());
@@ -348,34 +367,55 @@ int wait_for_job(const std::string& id, OutputFollower& output, const SignalCoun
   }
 }
 
-}  // namespace
-
-int run_sweep_batch(const SweepBatch& batch) {
-  tuner::SweepSpec spec;
-  try {
-    spec = tuner::load_sweep_spec(batch.spec);
-  } catch (const tuner::SpecError& e) {
-    fmt::print(stderr, "{}: {}\n", kWho, e.what());
-    return 2;
+// Validates the specs (each error on its line, exit 2 before anything is written), submits the
+// job and waits for it.
+int run_sweep_batch(const SweepCommandOptions& options, const BatchOptions& batch) {
+  std::vector<tuner::SweepSpec> specs;
+  int code = 0;
+  for (const std::string& path : options.specs) {
+    try {
+      specs.push_back(tuner::load_sweep_spec(path));
+    } catch (const tuner::SpecError& e) {
+      fmt::print(stderr, "{}: {}\n", kWho, e.what());
+      code = 2;
+    }
   }
-  // The job and this process must agree on the database: resolve the default here, where the user
-  // will look for it with `commtune results`.
-  const std::filesystem::path db = std::filesystem::absolute(batch.db ? *batch.db : tuner::ResultsDb::default_path());
-  SweepBatch absolute = batch;
-  absolute.work_dir = std::filesystem::absolute(batch.work_dir);
-  std::filesystem::create_directories(absolute.work_dir);
-  const std::filesystem::path script = absolute.work_dir / kScriptName;
-  const std::vector<std::string> submit_command = sbatch_command(absolute, largest_rank_count(spec), script);
-  write_script(script, inner_command(absolute, db), submit_command, spec.name);
+  if (code != 0) return code;
+  const SweepCommandOptions job = job_options(options, specs);
+  const std::filesystem::path work_dir = job.work_dir;
+  std::filesystem::create_directories(work_dir);
+  const std::filesystem::path script = work_dir / kScriptName;
+  const std::vector<std::string> submit_command = sbatch_command(batch, largest_rank_count(specs), work_dir, script);
+  std::string names;
+  for (const tuner::SweepSpec& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
+  write_script(script, job_command(job), submit_command, names);
 
   // Counting from before the submission: a Ctrl-C while sbatch runs must cancel the job it makes.
   const SignalCounter signals;
   const std::optional<std::string> id = submit(submit_command);
   if (!id) return 1;
-  OutputFollower output(output_path(absolute.work_dir, *id));
+  const std::filesystem::path output = output_path(work_dir, *id);
+  OutputFollower follower(output);
   fmt::print(stderr, "{}: submitted Slurm job {} ({}); output {}; Ctrl-C cancels it\n", kWho, *id, script.string(),
-             output_path(absolute.work_dir, *id).string());
-  return wait_for_job(*id, output, signals);
+             output.string());
+  return wait_for_job(*id, follower, signals);
+}
+
+}  // namespace
+
+void add_sweep_batch_options(CLI::App& sweep, std::shared_ptr<SweepCommandOptions> options) {
+  auto batch = std::make_shared<BatchOptions>();
+  sweep.add_flag("--sbatch", batch->sbatch,
+                 "Run the sweep as a Slurm batch job of as many tasks as the largest rank count and wait for it: "
+                 "writes WORK/sweep.sbatch, submits it, prints the job's output, exits with the job's exit code; "
+                 "Ctrl-C cancels the job (docs/tuner.md#on-a-slurm-cluster)");
+  sweep
+      .add_option("--sbatch-arg", batch->sbatch_args,
+                  "One more argument for sbatch (repeat it: --sbatch-arg=-N2 --sbatch-arg=--time=30)")
+      ->allow_extra_args(false);
+  sweep.callback([options, batch] {
+    throw ExitCode{batch->sbatch && !options->check ? run_sweep_batch(*options, *batch) : run_sweep_command(*options)};
+  });
 }
 
 }  // namespace commtune::cli

@@ -10,25 +10,18 @@
 // which polls at 2, 8, then every 32 s: a job of 11 s returned after 42 s on the test cluster.
 #pragma once
 
-#include <filesystem>
-#include <optional>
-#include <string>
-#include <vector>
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "cmd_sweep.hpp"
 
 namespace commtune::cli {
 
-struct SweepBatch {
-  std::filesystem::path spec;               // as the user gave it
-  std::optional<std::filesystem::path> db;  // none: the default database, resolved here
-  std::filesystem::path work_dir;           // the script, the job's output, the sweep's files
-  std::vector<std::string> sweep_options;   // further options the sweep inside the job gets
-  std::vector<std::string> sbatch_args;     // the user's --sbatch-arg values, in order
-};
-
-// Validates the spec (a SpecError ends it with exit code 2 before anything is submitted), submits
-// the job, waits for it and returns the exit code `commtune sweep` ends with: the job's (128 + N
-// when signal N ended its script), 128 + N when signal N made us cancel it, 1 when it could not be
-// submitted or ended without an exit code (NODE_FAIL, a job Slurm forgot).
-int run_sweep_batch(const SweepBatch& batch);
+// Adds --sbatch and --sbatch-arg to `commtune sweep` (`sweep`, whose options are `options`) and
+// makes its callback submit the sweep when --sbatch is given, and run_sweep_command() otherwise
+// (--check with --sbatch only checks). The exit code with --sbatch: 2 when a spec is not accepted
+// (nothing submitted); the job's (128 + N when signal N ended its script); 128 + N when signal N
+// made us cancel it; 1 when it could not be submitted or ended without an exit code (NODE_FAIL).
+void add_sweep_batch_options(CLI::App& sweep, std::shared_ptr<SweepCommandOptions> options);
 
 }  // namespace commtune::cli

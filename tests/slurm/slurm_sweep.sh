@@ -31,7 +31,10 @@ printf '#!/bin/sh\necho "$*" >> %s/srun-calls\nexec %s "$@"\n' "$work" "$real_sr
 chmod +x bin/srun
 export PATH=$work/bin:$PATH
 
-# spec FILE ITERATIONS MESSAGE_COUNT: two configurations of the batching kernel on 2 ranks.
+# write_spec FILE MEASURE: two configurations of the batching kernel on 2 ranks, measured as the
+# spec's `measure` map MEASURE says.
+readonly QUICK='{min_iterations: 5, max_iterations: 50, min_time: 10ms, max_time: 1s}'
+readonly ENDLESS='{min_iterations: 1000000, max_iterations: 1000000, min_time: 1h, max_time: 1h}'
 write_spec() {
   cat >"$1" <<EOF
 schema: commtune.sweep/1
@@ -40,12 +43,13 @@ kernels:
     params:
       variant: [individual, batched]
       message_bytes: 64
-      message_count: $3
+      message_count: 64
 ranks: [2]
 launcher: {kind: srun, args: [--mpi=$plugin]}
 budget: {evaluations: 40}
 strategy: {name: grid}
-iterations: $2
+measure: $2
+finalists: 1
 warmup: 1
 EOF
 }
@@ -102,7 +106,7 @@ job_id() {  # from the "submitted Slurm job N" line of NAME.err
 
 case $case_name in
   srun_in_salloc)
-    write_spec spec.yaml 5 64
+    write_spec spec.yaml "$QUICK"
     timeout -k 10 120 salloc -n 2 "$commtune" sweep spec.yaml --db results.sqlite --work-dir sweep >run.out 2>run.err
     status=$?
     echo "salloc -n 2 commtune sweep spec.yaml -> exit $status"
@@ -111,7 +115,7 @@ case $case_name in
     check_sweep results.sqlite sweep
     ;;
   sbatch)
-    write_spec spec.yaml 5 64
+    write_spec spec.yaml "$QUICK"
     timeout -k 10 120 "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir sweep >run.out 2>run.err
     status=$?
     echo "commtune sweep spec.yaml --sbatch -> exit $status"
@@ -127,7 +131,7 @@ case $case_name in
     check_sweep results.sqlite sweep
     ;;
   sbatch_exit_code)
-    write_spec spec.yaml 5 64
+    write_spec spec.yaml "$QUICK"
     : >not-a-directory
     # The sweep itself, run here, sets the code the job must pass on.
     "$commtune" sweep spec.yaml --db not-a-directory/results.sqlite --work-dir direct >direct.out 2>direct.err
@@ -143,7 +147,7 @@ case $case_name in
     grep -q "not-a-directory" run.out || fail "the job's error message is not shown"
     ;;
   sbatch_cancel)
-    write_spec spec.yaml 1000000 100000  # runs for minutes
+    write_spec spec.yaml "$ENDLESS"
     "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir sweep >run.out 2>run.err &
     pid=$!
     for ((i = 0; i < 300; ++i)); do
@@ -172,7 +176,7 @@ case $case_name in
     ! pgrep -f "$work/sweep/launch" >/dev/null || fail "a driver of the job is still running: $(pgrep -af "$work/sweep/launch")"
     ;;
   sbatch_refused)
-    write_spec spec.yaml 5 64
+    write_spec spec.yaml "$QUICK"
     timeout -k 10 60 "$commtune" sweep spec.yaml --sbatch --sbatch-arg=--partition=nosuch --work-dir sweep \
       --db results.sqlite >run.out 2>run.err
     status=$?
