@@ -9,8 +9,9 @@
 #   sbatch             `commtune sweep SPEC --sbatch` outside any allocation: the job runs the same
 #                      checks' sweep, commtune waits for it, exits 0, prints the job's output, and
 #                      the batch script and output file are in the work directory
-#   sbatch_exit_code   a job whose sweep fails (its database cannot be created) makes
-#                      `commtune sweep --sbatch` exit with the code that sweep exits with
+#   sbatch_exit_code   `commtune sweep --sbatch` exits with the job's code: 2 when the job's sweep
+#                      rejects its spec (spoilt while the job was held), 137 when SIGKILL ended the
+#                      batch script
 #   sbatch_cancel      SIGINT to `commtune sweep --sbatch` while the job runs cancels the job:
 #                      exit 130, the job CANCELLED, no driver of it left running
 #   sbatch_refused     a submission sbatch refuses (unknown partition) exits 1 at once and names
@@ -131,20 +132,43 @@ case $case_name in
     check_sweep results.sqlite sweep
     ;;
   sbatch_exit_code)
+    # 1. The job's sweep rejects its spec (exit 2): submitted held, the spec is spoilt before the
+    #    job is released, so the check before submission passed and the job's own fails.
     write_spec spec.yaml "$QUICK"
-    : >not-a-directory
-    # The sweep itself, run here, sets the code the job must pass on.
-    "$commtune" sweep spec.yaml --db not-a-directory/results.sqlite --work-dir direct >direct.out 2>direct.err
-    expected=$?
-    echo "commtune sweep with an impossible database -> exit $expected (run directly)"
-    [ $expected -ne 0 ] || fail "the sweep accepted a database under a regular file"
-    timeout -k 10 120 "$commtune" sweep spec.yaml --sbatch --db not-a-directory/results.sqlite --work-dir sweep \
-      >run.out 2>run.err
+    "$commtune" sweep spec.yaml --sbatch --sbatch-arg=--hold --db results.sqlite --work-dir held >held.out 2>held.err &
+    pid=$!
+    for ((i = 0; i < 300; ++i)); do
+      [ -n "$(job_id held)" ] && break
+      sleep 0.1
+    done
+    id=$(job_id held)
+    echo "schema: commtune.sweep/1" >spec.yaml
+    scontrol release "$id"
+    timeout -k 10 100 tail --pid=$pid -f /dev/null
+    wait $pid
     status=$?
-    echo "the same with --sbatch -> exit $status"
-    show run
-    [ $status -eq $expected ] || fail "exited with $status, not the job's $expected"
-    grep -q "not-a-directory" run.out || fail "the job's error message is not shown"
+    echo "held job $id, released with a spoilt spec -> exit $status"
+    show held
+    [ -n "$id" ] || fail "no job id announced"
+    [ $status -eq 2 ] || fail "exited with $status, not the job's 2"
+    grep -q "spec.yaml:1:1: budget" held.out || fail "the job's spec error is not shown"
+    grep -q "Slurm job $id FAILED (exit code 2, signal 0)" held.err || fail "the job's end is not reported"
+    # 2. The batch script killed by SIGKILL: 128 + 9.
+    write_spec spec.yaml "$ENDLESS"
+    "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir killed >killed.out 2>killed.err &
+    pid=$!
+    for ((i = 0; i < 300; ++i)); do
+      grep -q RUNNING killed.err && [ -s srun-calls ] && break
+      sleep 0.1
+    done
+    id=$(job_id killed)
+    scancel --batch --signal=KILL "$id"
+    timeout -k 10 100 tail --pid=$pid -f /dev/null
+    wait $pid
+    status=$?
+    echo "job $id, its batch script killed by SIGKILL -> exit $status"
+    show killed
+    [ $status -eq 137 ] || fail "exited with $status, not 137"
     ;;
   sbatch_cancel)
     write_spec spec.yaml "$ENDLESS"
