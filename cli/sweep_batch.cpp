@@ -407,8 +407,9 @@ void add_sweep_batch_options(CLI::App& sweep, std::shared_ptr<SweepCommandOption
   auto batch = std::make_shared<BatchOptions>();
   sweep.add_flag("--sbatch", batch->sbatch,
                  "Run the sweep as a Slurm batch job of as many tasks as the largest rank count and wait for it: "
-                 "writes WORK/sweep.sbatch, submits it, prints the job's output, exits with the job's exit code; "
-                 "Ctrl-C cancels the job (docs/tuner.md#on-a-slurm-cluster)");
+                 "writes WORK/sweep.sbatch (WORK: --work-dir, default ./commtune-sweep-NAME), submits it, prints "
+                 "the job's output, exits with the job's exit code; Ctrl-C cancels the job "
+                 "(docs/tuner.md#on-a-slurm-cluster)");
   sweep
       .add_option("--sbatch-arg", batch->sbatch_args,
                   "One more argument for sbatch (repeat it: --sbatch-arg=-N2 --sbatch-arg=--time=30)")
