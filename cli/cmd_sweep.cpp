@@ -12,7 +12,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,15 +53,18 @@ std::string duration_text(double seconds) {
   return fmt::format("{}s", s);
 }
 
-// Parameters of a configuration that the spec varies: what tells its points apart.
+// Parameters of a configuration that the spec varies (in one kernel entry, or between the entries
+// of the same kernel): what tells its points and studies apart.
 tuner::Configuration varied(const tuner::SweepSpec& spec, const std::string& kernel,
                             const tuner::Configuration& params) {
-  tuner::Configuration shown;
+  std::map<std::string, std::set<std::vector<std::string>>> listed;  // name -> the value lists of the entries
   for (const tuner::KernelSweep& sweep : spec.kernels) {
     if (sweep.kernel != kernel) continue;
-    for (const auto& [name, values] : sweep.grid) {
-      if (values.size() > 1 && params.count(name)) shown[name] = params.at(name);
-    }
+    for (const auto& [name, values] : sweep.grid) listed[name].insert(values);
+  }
+  tuner::Configuration shown;
+  for (const auto& [name, lists] : listed) {
+    if ((lists.size() > 1 || lists.begin()->size() > 1) && params.count(name)) shown[name] = params.at(name);
   }
   if (params.count("variant")) shown["variant"] = params.at("variant");
   return shown;

@@ -90,8 +90,8 @@ TEST(Fingerprint, OnlyTheBtlDiffersAndTheIdsDiffer) {
 TEST(Fingerprint, CalibrationIsStoredButNotIdentifying) {
   HardwareFingerprint a = open_mpi_fingerprint({});
   HardwareFingerprint b = a;
-  a.calibration = {{8, 1.2, 6.5e6}, {1 << 20, 310.0, 3.4e9}};
-  b.calibration = {{8, 1.5, 5.3e6}};
+  a.calibration = {.points = {{8, 100, 1.2, 6.5}, {1 << 20, 20, 310.0, 3380}}, .ranks = 2, .peer_rank = 1};
+  b.calibration = {.points = {{8, 90, 1.5, 5.3}}, .ranks = 4, .peer_rank = 2, .same_node = false};
   EXPECT_EQ(a.id(), b.id());
   b.launch.ranks_per_node = 2;
   EXPECT_NE(a.id(), b.id());
@@ -102,14 +102,30 @@ TEST(Fingerprint, CalibrationIsStoredButNotIdentifying) {
 
 TEST(Fingerprint, JsonRoundTripKeepsTheIdAndTheCalibration) {
   HardwareFingerprint original = open_mpi_fingerprint({"--mca", "btl", "tcp,self"});
-  original.calibration = {{8, 1.25, 6.4e6}};
+  original.calibration = {
+      .points = {{8, 200, 1.25, 6.4}, {4096, 150, 2.5, 1638.4}}, .ranks = 4, .peer_rank = 2, .same_node = false};
+  const std::string id_without_calibration =
+      HardwareFingerprint{original.topology, original.mpi, original.launch, {}}.id();
+  EXPECT_EQ(original.id(), id_without_calibration);
   const nlohmann::json document = original.to_json();
   EXPECT_EQ(document["schema"], kHardwareSchema);
   EXPECT_EQ(document["id"], original.id());
+  EXPECT_EQ(document["calibration"]["points"].size(), 2u);
   const HardwareFingerprint restored = HardwareFingerprint::from_json(nlohmann::json::parse(document.dump()));
   EXPECT_EQ(restored.id(), original.id());
-  ASSERT_EQ(restored.calibration.size(), 1u);
-  EXPECT_DOUBLE_EQ(restored.calibration[0].latency_us, 1.25);
+  ASSERT_EQ(restored.calibration.points.size(), 2u);
+  EXPECT_EQ(restored.calibration.points[1].message_bytes, 4096u);
+  EXPECT_EQ(restored.calibration.points[1].round_trips, 150);
+  EXPECT_DOUBLE_EQ(restored.calibration.points[0].latency_us, 1.25);
+  EXPECT_DOUBLE_EQ(restored.calibration.points[1].bandwidth_mb_per_s, 1638.4);
+  EXPECT_EQ(restored.calibration.ranks, 4);
+  EXPECT_EQ(restored.calibration.peer_rank, 2);
+  EXPECT_FALSE(restored.calibration.same_node);
+  // Without a calibration the member is null and comes back empty.
+  const nlohmann::json bare = HardwareFingerprint{original.topology, original.mpi, original.launch, {}}.to_json();
+  EXPECT_TRUE(bare["calibration"].is_null());
+  EXPECT_TRUE(HardwareFingerprint::from_json(bare).calibration.empty());
+  EXPECT_EQ(bare["id"], document["id"]);
   nlohmann::json broken = document;
   broken["topology"].erase("cores");
   try {
@@ -118,6 +134,9 @@ TEST(Fingerprint, JsonRoundTripKeepsTheIdAndTheCalibration) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("'cores'"), std::string::npos) << e.what();
   }
+  broken = document;
+  broken["calibration"]["points"][0].erase("latency_us");
+  EXPECT_THROW(HardwareFingerprint::from_json(broken), std::invalid_argument);
   broken = document;
   broken["schema"] = "commtune.hardware/99";
   EXPECT_THROW(HardwareFingerprint::from_json(broken), std::invalid_argument);

@@ -284,4 +284,33 @@ DriverOutput read_driver_output(const std::filesystem::path& path) {
   return output;
 }
 
+std::vector<std::string> driver_arguments(const std::filesystem::path& plan, const std::filesystem::path& output) {
+  return {"--plan", plan.string(), "--output", output.string()};
+}
+
+std::vector<std::string> calibration_arguments(const std::filesystem::path& output) {
+  return {"--calibrate", "--output", output.string()};
+}
+
+std::string calibration_to_json(const Calibration& calibration) {
+  json document = calibration.to_json();
+  document["schema"] = kCalibrationSchema;
+  return document.dump(2) + "\n";
+}
+
+Calibration read_calibration(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::invalid_argument(fmt::format("{}: cannot read", path.string()));
+  const json document = json::parse(file, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) throw std::invalid_argument(fmt::format("{}: not JSON", path.string()));
+  try {
+    check_schema(document, kCalibrationSchema, path.string());
+    return Calibration::from_json(document);
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    if (message.starts_with(path.string())) throw;
+    throw std::invalid_argument(fmt::format("{}: {}", path.string(), message));
+  }
+}
+
 }  // namespace commtune::tuner

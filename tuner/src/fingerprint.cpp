@@ -201,16 +201,37 @@ std::string HardwareFingerprint::id() const {
   return kernels::to_hex(checksum.value());
 }
 
+nlohmann::json Calibration::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const CalibrationPoint& point : points) {
+    list.push_back({{"message_bytes", point.message_bytes},
+                    {"round_trips", point.round_trips},
+                    {"latency_us", point.latency_us},
+                    {"bandwidth_mb_per_s", point.bandwidth_mb_per_s}});
+  }
+  return {{"points", std::move(list)}, {"ranks", ranks}, {"peer_rank", peer_rank}, {"same_node", same_node}};
+}
+
+Calibration Calibration::from_json(const nlohmann::json& object) {
+  Calibration calibration;
+  calibration.ranks = required<int>(object, "ranks", "calibration");
+  calibration.peer_rank = required<int>(object, "peer_rank", "calibration");
+  calibration.same_node = required<bool>(object, "same_node", "calibration");
+  for (const nlohmann::json& point : required<nlohmann::json>(object, "points", "calibration")) {
+    calibration.points.push_back(
+        {.message_bytes = required<std::uint64_t>(point, "message_bytes", "calibration.points[]"),
+         .round_trips = required<int>(point, "round_trips", "calibration.points[]"),
+         .latency_us = required<double>(point, "latency_us", "calibration.points[]"),
+         .bandwidth_mb_per_s = required<double>(point, "bandwidth_mb_per_s", "calibration.points[]")});
+  }
+  return calibration;
+}
+
 nlohmann::json HardwareFingerprint::to_json() const {
   nlohmann::json document = identity();
   document["schema"] = kHardwareSchema;
   document["id"] = id();
-  document["calibration"] = nlohmann::json::array();
-  for (const CalibrationPoint& point : calibration) {
-    document["calibration"].push_back({{"message_bytes", point.message_bytes},
-                                       {"latency_us", point.latency_us},
-                                       {"bandwidth_bytes_per_s", point.bandwidth_bytes_per_s}});
-  }
+  document["calibration"] = calibration.empty() ? nlohmann::json(nullptr) : calibration.to_json();
   return document;
 }
 
@@ -243,10 +264,8 @@ HardwareFingerprint HardwareFingerprint::from_json(const nlohmann::json& documen
   fingerprint.launch.nodes = required<int>(launch, "nodes", "launch");
   fingerprint.launch.ranks_per_node = required<int>(launch, "ranks_per_node", "launch");
   fingerprint.launch.transport = required<std::string>(launch, "transport", "launch");
-  for (const nlohmann::json& point : document.value("calibration", nlohmann::json::array())) {
-    fingerprint.calibration.push_back({required<std::uint64_t>(point, "message_bytes", "calibration[]"),
-                                       required<double>(point, "latency_us", "calibration[]"),
-                                       required<double>(point, "bandwidth_bytes_per_s", "calibration[]")});
+  if (const auto it = document.find("calibration"); it != document.end() && !it->is_null()) {
+    fingerprint.calibration = Calibration::from_json(*it);
   }
   return fingerprint;
 }

@@ -112,8 +112,8 @@ DriverLaunch run_driver(const SweepSpec& spec, const std::string& mpirun, const 
   }
   std::error_code ignored;
   std::filesystem::remove(output_path, ignored);  // a result left by an earlier launch must not be read
-  const launch::LaunchCommand command = build_launch_command(
-      spec, mpirun, transport, ranks, driver, {"--plan", plan_path.string(), "--output", output_path.string()});
+  const launch::LaunchCommand command =
+      build_launch_command(spec, mpirun, transport, ranks, driver, driver_arguments(plan_path, output_path));
   DriverLaunch result;
   result.command = command.argv;
   result.started_at_utc = now_utc();
@@ -133,6 +133,28 @@ DriverLaunch run_driver(const SweepSpec& spec, const std::string& mpirun, const 
     }
   }
   return result;
+}
+
+std::optional<Calibration> run_calibration(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
+                                           int ranks, const std::filesystem::path& driver,
+                                           const std::filesystem::path& output_path, std::string& error,
+                                           launch::RunResult& run) {
+  std::error_code ignored;
+  std::filesystem::remove(output_path, ignored);
+  launch::RunLimits limits;
+  limits.time_limit = std::chrono::seconds(static_cast<long long>(kStartupMargin_s * 2));
+  limits.who = "commtune sweep";
+  limits.time_limit_text = fmt::format("{} s", limits.time_limit->count());
+  limits.program = "commtune-sweep-driver --calibrate";
+  run = launch::run(build_launch_command(spec, mpirun, transport, ranks, driver, calibration_arguments(output_path)),
+                    limits);
+  try {
+    if (run.exit_code != 0) throw std::runtime_error(fmt::format("exit {}", run.exit_code));
+    return read_calibration(output_path);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return std::nullopt;
+  }
 }
 
 }  // namespace commtune::tuner::sweep_detail

@@ -106,8 +106,8 @@ class SweepRunner {
   }
 
   // One launch of the driver with an empty plan tells which MPI library the ranks load; with the
-  // topology and the transport's settings it makes the fingerprint. (A calibration of latency and
-  // bandwidth would be measured by this launch too, once the driver offers one.)
+  // topology and the transport's settings it makes the fingerprint. A second launch measures the
+  // calibration stored with it (latency and bandwidth between two ranks; not part of the id).
   std::string fingerprint(const Transport* transport) {
     const int ranks = smallest_ranks();
     emit({.kind = ProgressKind::LaunchStarted, .ranks = ranks, .transport = transport ? transport->name : ""});
@@ -126,6 +126,27 @@ class SweepRunner {
     HardwareFingerprint fingerprint{.topology = *topology_,
                                     .mpi = parse_mpi_library(probe.output.ready->mpi_library),
                                     .launch = launch_settings(spec_, transport)};
+    if (ranks >= 2 && !interrupted_) {
+      std::string error;
+      launch::RunResult run;
+      const auto started = std::chrono::steady_clock::now();
+      const std::optional<Calibration> calibration =
+          run_calibration(spec_, options_.mpirun, transport, ranks, options_.driver_path,
+                          options_.work_dir / "calibration.json", error, run);
+      outcome_.launches_wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      ++outcome_.launches;
+      if (run.stop_signal) {
+        interrupted_ = true;
+        return "";
+      }
+      if (calibration) {
+        fingerprint.calibration = *calibration;
+      } else {
+        ++outcome_.launches_failed;
+        fmt::print(stderr, "commtune sweep: the calibration failed ({}); the fingerprint is stored without it\n",
+                   error);
+      }
+    }
     const std::string id = fingerprint.id();
     db_.add_hardware(id, fingerprint.to_json());
     return id;

@@ -68,6 +68,12 @@ DriverLaunch run_driver(const SweepSpec& spec, const std::string& mpirun, const 
                         const std::filesystem::path& plan_path, const std::filesystem::path& output_path,
                         std::chrono::seconds time_limit);
 
+// commtune-sweep-driver --calibrate in a launch of its own; nullopt (and `error`) when it failed.
+std::optional<Calibration> run_calibration(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
+                                           int ranks, const std::filesystem::path& driver,
+                                           const std::filesystem::path& output_path, std::string& error,
+                                           launch::RunResult& run);
+
 std::string now_utc();
 
 // The baseline a choice is compared with: `best` with the kernel's baseline variant; when a

@@ -73,21 +73,37 @@ std::vector<std::string> current_environment();  // this process's environ
 // none); "ch4:ucx netmod=..." for MPICH, from the device and the CVARs / provider variables.
 std::string describe_transport(const MpiLibrary& mpi, const LaunchSettings& settings);
 
+// A short ping-pong between two ranks at a few message sizes (commtune-sweep-driver --calibrate,
+// file format in driver_protocol.hpp). Stored with the fingerprint but NOT part of its id: it is a
+// noisy measurement, and hashing it would split one machine into many in the results database.
 struct CalibrationPoint {
   std::uint64_t message_bytes = 0;
-  double latency_us = 0;
-  double bandwidth_bytes_per_s = 0;
+  int round_trips = 0;            // timed round trips behind the median
+  double latency_us = 0;          // median one-way time: half a round trip
+  double bandwidth_mb_per_s = 0;  // message_bytes / latency_us (MB = 10^6 bytes); 0 for empty messages
+};
+
+struct Calibration {
+  std::vector<CalibrationPoint> points;  // by increasing message size; empty when not measured
+  int ranks = 0;                         // of the launch that measured it
+  int peer_rank = 0;                     // rank 0's partner: the first rank on another node, else rank 1
+  bool same_node = true;                 // whether rank 0 and its partner share a node
+  bool empty() const { return points.empty(); }
+
+  nlohmann::json to_json() const;  // {points: [...], ranks, peer_rank, same_node}
+  // Throws std::invalid_argument naming the missing or mistyped key.
+  static Calibration from_json(const nlohmann::json& object);
 };
 
 struct HardwareFingerprint {
   HardwareTopology topology;
   MpiLibrary mpi;
   LaunchSettings launch;
-  std::vector<CalibrationPoint> calibration;  // stored, not identifying
+  Calibration calibration;  // stored, not identifying (see Calibration)
 
   nlohmann::json identity() const;  // the identifying fields; keys sorted, so dump() is canonical
   std::string id() const;           // 16 hex digits: FNV-1a 64 of identity().dump()
-  nlohmann::json to_json() const;   // {schema, id, identity fields, calibration}
+  nlohmann::json to_json() const;   // {schema, id, identity fields, calibration (null when empty)}
   // Throws std::invalid_argument naming the missing or mistyped key, or a schema mismatch.
   static HardwareFingerprint from_json(const nlohmann::json& document);
 };
