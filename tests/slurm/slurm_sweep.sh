@@ -6,9 +6,10 @@
 #                      configurations, measured on 2 ranks; every launch's driver saw a world of
 #                      2 ranks (its ready line), so srun started one job, not 2 singletons; every
 #                      srun call had --mpi=MPI_PLUGIN and -n 2
-#   sbatch             `commtune sweep SPEC --sbatch` outside any allocation: the job runs the same
-#                      checks' sweep, commtune waits for it, exits 0, prints the job's output, and
-#                      the batch script and output file are in the work directory
+#   sbatch             `commtune sweep SPEC --sbatch` outside any allocation: commtune waits for the
+#                      job, exits 0, its stdout is the job's output file, the batch script is in the
+#                      work directory, and the database, drivers and srun calls pass the checks of
+#                      srun_in_salloc
 #   sbatch_exit_code   `commtune sweep --sbatch` exits with the job's code: 2 when the job's sweep
 #                      rejects its spec (spoilt while the job was held), 137 when SIGKILL ended the
 #                      batch script
