@@ -10,6 +10,8 @@
 #                      job, exits 0, its stdout is the job's output file, the batch script is in the
 #                      work directory, and the database, drivers and srun calls pass the checks of
 #                      srun_in_salloc
+#   sbatch_mpirun      (Open MPI only) --sbatch with `launcher: {kind: mpirun}`: Open MPI's mpirun
+#                      in the job's allocation starts the drivers, with the checks of sbatch
 #   sbatch_exit_code   `commtune sweep --sbatch` exits with the job's code: 2 when the job's sweep
 #                      rejects its spec (spoilt while the job was held), 137 when SIGKILL ended the
 #                      batch script
@@ -33,11 +35,12 @@ printf '#!/bin/sh\necho "$*" >> %s/srun-calls\nexec %s "$@"\n' "$work" "$real_sr
 chmod +x bin/srun
 export PATH=$work/bin:$PATH
 
-# write_spec FILE MEASURE: two configurations of the batching kernel on 2 ranks, measured as the
-# spec's `measure` map MEASURE says.
+# write_spec FILE MEASURE [LAUNCHER]: two configurations of the batching kernel on 2 ranks, measured
+# as the spec's `measure` map MEASURE says, started by LAUNCHER (default: srun with the plugin).
 readonly QUICK='{min_iterations: 5, max_iterations: 50, min_time: 10ms, max_time: 1s}'
 readonly ENDLESS='{min_iterations: 1000000, max_iterations: 1000000, min_time: 1h, max_time: 1h}'
 write_spec() {
+  local launcher=${3:-"{kind: srun, args: [--mpi=$plugin]}"}
   cat >"$1" <<EOF
 schema: commtune.sweep/1
 kernels:
@@ -47,7 +50,7 @@ kernels:
       message_bytes: 64
       message_count: 64
 ranks: [2]
-launcher: {kind: srun, args: [--mpi=$plugin]}
+launcher: $launcher
 budget: {evaluations: 40}
 strategy: {name: grid}
 measure: $2
@@ -62,8 +65,9 @@ show() {
   sed 's/^/  stderr: /' "$1.err" | tail -n 15
 }
 
-# check_sweep DB SWEEP_DIR: both configurations measured on 2 ranks in DB, and every driver launch
-# in SWEEP_DIR reporting a world of 2 ranks; every srun call with the plugin and -n 2.
+# check_sweep DB SWEEP_DIR [LAUNCHER]: both configurations measured on 2 ranks in DB, and every
+# driver launch in SWEEP_DIR reporting a world of 2 ranks; unless LAUNCHER is mpirun, every srun
+# call with the plugin and -n 2.
 check_sweep() {
   python3 - "$commtune" "$1" "$2" <<'EOF' || fail "the database or the drivers' results are wrong (above)"
 import json, pathlib, subprocess, sys
@@ -95,6 +99,7 @@ for b in bad:
     print("  " + b, file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
+  [ "${3-}" != mpirun ] || return
   [ -s srun-calls ] || { fail "srun was never called"; return; }
   while read -r call; do
     [[ " $call " == *" --mpi=$plugin "* && " $call " == *" -n 2 "* ]] || fail "srun called without --mpi=$plugin -n 2: $call"
@@ -131,6 +136,16 @@ case $case_name in
     cmp -s "sweep/sweep-$id.out" run.out || fail "stdout is not the job's output file"
     grep -q "Slurm job $id COMPLETED" run.err || fail "the job's end is not reported"
     check_sweep results.sqlite sweep
+    ;;
+  sbatch_mpirun)
+    write_spec spec.yaml "$QUICK" "{kind: mpirun}"
+    timeout -k 10 120 "$commtune" sweep spec.yaml --sbatch --db results.sqlite --work-dir sweep >run.out 2>run.err
+    status=$?
+    echo "commtune sweep spec.yaml --sbatch, launcher mpirun -> exit $status"
+    show run
+    [ $status -eq 0 ] || fail "exited with $status"
+    grep -q "COMPLETED" run.err || fail "the job's end is not reported"
+    check_sweep results.sqlite sweep mpirun
     ;;
   sbatch_exit_code)
     # 1. The job's sweep rejects its spec (exit 2): submitted held, the spec is spoilt before the
