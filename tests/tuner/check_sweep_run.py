@@ -9,7 +9,7 @@ Usage: check_sweep_run.py COMMTUNE CRASH_WRAPPER WORK_DIR
    and the other configurations are still measured (exit 0);
 3. SIGINT after the first launch finished: exit 130, status `interrupted`; the re-run finishes and
    measures no evaluation twice (one launch row per point and phase);
-4. a malformed spec without --check: exit 2, one located line.
+4. a malformed spec without --check: exit 2, one located line; a driver that cannot start: exit 1.
 """
 import os
 import pathlib
@@ -31,7 +31,7 @@ def expect(condition, what):
 
 HEADER = """schema: commtune.sweep/1
 ranks: [2]
-launcher: {kind: mpirun, args: [--oversubscribe]}
+launcher: {kind: mpirun}  # more ranks than cores: OMPI_MCA_rmaps_base_oversubscribe from ctest
 budget: {time: 10m}
 warmup: 1
 """
@@ -166,11 +166,20 @@ def check_malformed(commtune, work):
     expect(not (work / "bad.sqlite").exists(), "malformed spec: no database created")
 
 
+def check_driver_that_cannot_start(commtune, work):
+    spec = write_spec(work, "nodriver", "kernels: [{kernel: nonblocking, params: {pattern: ring, peers: 1}}]\n")
+    env = dict(os.environ, COMMTUNE_SWEEP_DRIVER="/bin/false")
+    result = sweep(commtune, spec, work / "nodriver.sqlite", env, timeout=300)
+    expect(result.returncode == 1 and "the driver did not start" in result.stderr,
+           f"a driver that cannot start: exit 1 with the reason (got {result.returncode}: {result.stderr[-300:]})")
+
+
 def main():
     commtune, wrapper, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     check_malformed(commtune, work)
+    check_driver_that_cannot_start(commtune, work)
     check_small_sweep(commtune, work)
     check_failure_and_crash(commtune, wrapper, work)
     check_interrupt_and_resume(commtune, work)

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "commtune/tuner/sweep.hpp"
 #include "sweep_internal.hpp"
 
 namespace commtune::tuner::sweep_detail {
@@ -68,26 +69,6 @@ LaunchSettings launch_settings(const SweepSpec& spec, const Transport* transport
     }
   }
   return collect_launch_settings(environment, args);
-}
-
-launch::LaunchCommand build_launch_command(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
-                                           int ranks, const std::filesystem::path& driver,
-                                           const std::vector<std::string>& driver_args) {
-  const bool srun = spec.launcher.kind == LauncherKind::Srun;
-  std::vector<std::string> argv{srun ? "srun" : mpirun};
-  argv.insert(argv.end(), spec.launcher.args.begin(), spec.launcher.args.end());
-  const launch::Launcher launcher = launch::classify(argv[0]);
-  // --mca is Open MPI's; other launchers get the parameters as OMPI_MCA_* variables, which Open
-  // MPI ranks read the same way.
-  const bool mca_options = !srun && (launcher == launch::Launcher::OpenMpi || launcher == launch::Launcher::Other);
-  if (transport && mca_options) {
-    for (const auto& [name, value] : transport->mca) argv.insert(argv.end(), {"--mca", name, value});
-  }
-  if (!spec.launcher.hostfile.empty())
-    argv.insert(argv.end(), {srun ? "--nodefile" : "--hostfile", spec.launcher.hostfile});
-  argv.insert(argv.end(), {srun ? "-n" : "-np", std::to_string(ranks), driver.string()});
-  argv.insert(argv.end(), driver_args.begin(), driver_args.end());
-  return launch::with_environment(std::move(argv), launcher, transport_variables(transport, !mca_options));
 }
 
 std::size_t evaluations_per_launch(const SampleTarget& target) {
@@ -158,3 +139,28 @@ std::optional<Calibration> run_calibration(const SweepSpec& spec, const std::str
 }
 
 }  // namespace commtune::tuner::sweep_detail
+
+namespace commtune::tuner {
+
+launch::LaunchCommand build_launch_command(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
+                                           int ranks, const std::filesystem::path& driver,
+                                           const std::vector<std::string>& driver_args) {
+  const bool srun = spec.launcher.kind == LauncherKind::Srun;
+  std::vector<std::string> argv{srun ? "srun" : mpirun};
+  argv.insert(argv.end(), spec.launcher.args.begin(), spec.launcher.args.end());
+  const launch::Launcher launcher = launch::classify(argv[0]);
+  // --mca is Open MPI's; other launchers get the parameters as OMPI_MCA_* variables, which Open
+  // MPI ranks read the same way.
+  const bool mca_options = !srun && (launcher == launch::Launcher::OpenMpi || launcher == launch::Launcher::Other);
+  if (transport && mca_options) {
+    for (const auto& [name, value] : transport->mca) argv.insert(argv.end(), {"--mca", name, value});
+  }
+  if (!spec.launcher.hostfile.empty())
+    argv.insert(argv.end(), {srun ? "--nodefile" : "--hostfile", spec.launcher.hostfile});
+  argv.insert(argv.end(), {srun ? "-n" : "-np", std::to_string(ranks), driver.string()});
+  argv.insert(argv.end(), driver_args.begin(), driver_args.end());
+  return launch::with_environment(std::move(argv), launcher,
+                                  sweep_detail::transport_variables(transport, !mca_options));
+}
+
+}  // namespace commtune::tuner

@@ -42,12 +42,6 @@ Configuration transport_settings(const Transport* transport);
 // arguments and the transport's MCA parameters and variables.
 LaunchSettings launch_settings(const SweepSpec& spec, const Transport* transport);
 
-// mpirun [args] [--mca k v]... [--hostfile H] -np N DRIVER DRIVER_ARGS (transport variables with -x),
-// or srun [args] [--nodefile H] -n N DRIVER DRIVER_ARGS (MCA parameters as OMPI_MCA_* variables).
-launch::LaunchCommand build_launch_command(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
-                                           int ranks, const std::filesystem::path& driver,
-                                           const std::vector<std::string>& driver_args);
-
 // How many evaluations one launch takes, and its time limit: a start-up margin plus, for each
 // evaluation, twice its measuring cap and an allowance for set-up and warm-up.
 std::size_t evaluations_per_launch(const SampleTarget& target);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "commtune/launch/launcher.hpp"
 #include "commtune/tuner/configuration.hpp"
 #include "commtune/tuner/results_db.hpp"
 #include "commtune/tuner/spec.hpp"
@@ -98,6 +99,14 @@ struct SweepOutcome {
   double init_s = 0;           // of which in the drivers' MPI_Init
   double measuring_s = 0;      // of which measuring evaluations
 };
+
+// The command of one launch of the driver for a study of `ranks` ranks over `transport` (null: the
+// MPI library's defaults): mpirun [launcher.args] [--mca K V]... [--hostfile H] -np N DRIVER
+// DRIVER_ARGS with the transport's variables passed by -x; srun [args] [--nodefile H] -n N DRIVER
+// DRIVER_ARGS with the MCA parameters as OMPI_MCA_* variables (srun has no --mca) through --export.
+launch::LaunchCommand build_launch_command(const SweepSpec& spec, const std::string& mpirun, const Transport* transport,
+                                           int ranks, const std::filesystem::path& driver,
+                                           const std::vector<std::string>& driver_args);
 
 // Throws std::runtime_error when the database cannot be opened or the work directory created;
 // everything after that ends in the outcome (status Failed with a message).
