@@ -383,12 +383,17 @@ int run_sweep_batch(const SweepCommandOptions& options, const BatchOptions& batc
   if (code != 0) return code;
   const SweepCommandOptions job = job_options(options, specs);
   const std::filesystem::path work_dir = job.work_dir;
-  std::filesystem::create_directories(work_dir);
   const std::filesystem::path script = work_dir / kScriptName;
   const std::vector<std::string> submit_command = sbatch_command(batch, largest_rank_count(specs), work_dir, script);
   std::string names;
   for (const tuner::SweepSpec& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
-  write_script(script, job_command(job), submit_command, names);
+  try {
+    std::filesystem::create_directories(work_dir);
+    write_script(script, job_command(job), submit_command, names);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: the batch script: {}\n", kWho, e.what());
+    return 1;
+  }
 
   // Counting from before the submission: a Ctrl-C while sbatch runs must cancel the job it makes.
   const SignalCounter signals;

@@ -18,7 +18,8 @@
 #   sbatch_cancel      SIGINT to `commtune sweep --sbatch` while the job runs cancels the job:
 #                      exit 130, the job CANCELLED, no driver of it left running
 #   sbatch_refused     a submission sbatch refuses (unknown partition) exits 1 at once and names
-#                      sbatch; a malformed spec exits 2 before anything is written or submitted
+#                      sbatch; so does a work directory that cannot be made (nothing submitted); a
+#                      malformed spec exits 2 before anything is written or submitted
 set -u
 case_name=$1 commtune=$2 work=$3 plugin=$4
 failures=0
@@ -224,6 +225,15 @@ case $case_name in
     show run
     [ $status -eq 1 ] || fail "exited with $status, not 1"
     grep -q "sbatch failed" run.err || fail "sbatch's refusal is not reported"
+    [ -z "$(squeue -h -n commtune-sweep 2>/dev/null)" ] || fail "a job is queued: $(squeue -h -n commtune-sweep)"
+    : >a-file
+    timeout -k 10 60 "$commtune" sweep spec.yaml --sbatch --work-dir a-file/sweep --db results.sqlite \
+      >nodir.out 2>nodir.err
+    status=$?
+    echo "a work directory under a regular file -> exit $status"
+    show nodir
+    [ $status -eq 1 ] || fail "exited with $status, not 1"
+    grep -q "a-file/sweep" nodir.err || fail "the work directory is not named"
     [ -z "$(squeue -h -n commtune-sweep 2>/dev/null)" ] || fail "a job is queued: $(squeue -h -n commtune-sweep)"
     printf 'schema: commtune.sweep/1\nkernels: [{kernel: nosuch}]\nbudget: {evaluations: 1}\n' >bad.yaml
     timeout -k 10 60 "$commtune" sweep bad.yaml --sbatch --work-dir bad --db results.sqlite >bad.out 2>bad.err
