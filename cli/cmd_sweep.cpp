@@ -81,9 +81,10 @@ class ProgressPrinter {
         break;
       case ProgressKind::LaunchFinished:
         if (!terminal_) {
-          line(fmt::format("  launch: {} evaluations on {} ranks{}: {:.1f} s ({:.1f} s measuring, MPI_Init {:.2f} s){}",
-                           event.launch_evaluations, event.ranks,
-                           event.transport.empty() ? "" : " over " + event.transport, event.launch_wall_s,
+          line(fmt::format("  launch: {} on {} ranks{}: {:.1f} s ({:.1f} s measuring, MPI_Init {:.2f} s){}",
+                           event.launch_evaluations == 0 ? std::string("fingerprint probe")
+                                                         : fmt::format("{} evaluations", event.launch_evaluations),
+                           event.ranks, event.transport.empty() ? "" : " over " + event.transport, event.launch_wall_s,
                            event.launch_measuring_s, event.launch_init_s,
                            event.exit_code == 0 ? "" : fmt::format(", exit {}", event.exit_code)));
         }
@@ -98,8 +99,16 @@ class ProgressPrinter {
                            pairs(varied(spec_, event.kernel, event.choice->params)), event.choice->median_s * 1e6));
         }
         break;
-      case ProgressKind::SweepFinished:
       case ProgressKind::LaunchStarted:
+        // The bar only moves when an evaluation ends: say what the wait is for.
+        if (terminal_ && event.launch_evaluations > 0) {
+          fmt::print(stderr, "\r\033[K[{}/{}] launching {} evaluations on {} ranks{}...", event.done_evaluations,
+                     event.planned_evaluations, event.launch_evaluations, event.ranks,
+                     event.transport.empty() ? "" : " over " + event.transport);
+          bar_shown_ = true;
+        }
+        break;
+      case ProgressKind::SweepFinished:
         break;
     }
   }
