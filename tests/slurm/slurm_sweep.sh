@@ -6,6 +6,9 @@
 #                      configurations, measured on 2 ranks; every launch's driver saw a world of
 #                      2 ranks (its ready line), so srun started one job, not 2 singletons; every
 #                      srun call had --mpi=MPI_PLUGIN and -n 2
+#   wrong_plugin       `salloc -n 2 commtune sweep` with srun --mpi=none, which starts 2 one-rank
+#                      worlds (MPICH: they run and exit 0; Open MPI: MPI_Init fails): the sweep
+#                      fails (exit 1) and records nothing rather than recording them as 2 ranks
 #   sbatch             `commtune sweep SPEC --sbatch` outside any allocation: commtune waits for the
 #                      job, exits 0, its stdout is the job's output file, the batch script is in the
 #                      work directory, and the database, drivers and srun calls pass the checks of
@@ -121,6 +124,18 @@ case $case_name in
     show run
     [ $status -eq 0 ] || fail "exited with $status"
     check_sweep results.sqlite sweep
+    ;;
+  wrong_plugin)
+    plugin=none
+    write_spec spec.yaml "$QUICK"
+    timeout -k 10 120 salloc -n 2 "$commtune" sweep spec.yaml --db results.sqlite --work-dir sweep >run.out 2>run.err
+    status=$?
+    echo "salloc -n 2 commtune sweep spec.yaml, srun --mpi=none -> exit $status"
+    show run
+    [ $status -eq 1 ] || fail "exited with $status, not 1"
+    grep -q "the sweep failed: the driver did not start" run.err || fail "the failure is not explained"
+    points=$("$commtune" results --db results.sqlite --format csv 2>/dev/null | tail -n +2 | grep -c .)
+    [ "$points" -eq 0 ] || fail "$points points recorded from worlds of the wrong size"
     ;;
   sbatch)
     write_spec spec.yaml "$QUICK"
