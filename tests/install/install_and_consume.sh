@@ -100,6 +100,8 @@ fi
 if "$prefix/bin/commtune" --help | grep -qE '^ +kernel( |$)'; then
   [ -x "$prefix/bin/commtune-kernel-run" ] || fail "bin/commtune-kernel-run (needed by 'commtune kernel') was not installed"
 fi
+# `commtune sweep` starts commtune-sweep-driver from the same bin/.
+[ -x "$prefix/bin/commtune-sweep-driver" ] || fail "bin/commtune-sweep-driver (needed by 'commtune sweep') was not installed"
 
 [ $failed -eq 0 ] && echo "install: OK (prefix $prefix)"
 exit $failed

@@ -12,8 +12,8 @@
 namespace commtune::tuner::driver {
 namespace {
 
-// A small message (latency), a page, a typical eager/rendezvous boundary region, and a large one
-// (bandwidth). Empty messages are left out: they have no bandwidth.
+// A small message (latency), 4 KiB and 64 KiB (around the eager/rendezvous switch of common
+// transports), and 1 MiB (bandwidth). Empty messages are left out: they have no bandwidth.
 constexpr std::uint64_t kCalibrationSizes_bytes[] = {8, 4096, 65536, 1 << 20};
 constexpr int kWarmupRoundTrips = 2;
 constexpr int kMinRoundTrips = 5;

@@ -153,16 +153,26 @@ void add_batch(const KernelResult& batch, std::size_t iterations, Accumulated& s
 
 // Rank 0 decides whether to stop and how many samples to take next; every rank gets its decision,
 // so all ranks run the same batches whatever their clocks say. The time of the samples (max over
-// ranks) is what the minimum time counts, as google/benchmark does; the wall time of the
-// evaluation, set-up included, is checked against the time cap as well.
+// ranks) is what the minimum time counts, as google/benchmark does. The wall time of the
+// evaluation (`wall_s` over `iterations_run`, timed and untimed: set-up and the barriers between
+// iterations included) is what the time cap counts: it stops the evaluation, and it caps the next
+// batch at what the remaining time allows, since samples can be far shorter than an iteration's
+// wall time on an oversubscribed machine.
 commtune::tuner::SampleDecision decide(const Driver& driver, const PlannedEvaluation& evaluation,
-                                       const std::vector<double>& samples_s, double wall_s) {
+                                       const std::vector<double>& samples_s, double wall_s,
+                                       std::size_t iterations_run) {
   std::uint64_t message[2] = {0, 0};  // reason, more_samples
   if (driver.rank == 0) {
     double sampled_s = 0;
     for (double sample : samples_s) sampled_s += sample;
-    commtune::tuner::SampleDecision decision = decide_sampling(evaluation.target, samples_s, sampled_s);
-    if (!decision.done() && wall_s >= evaluation.target.max_time_s) decision.reason = StopReason::TimeCap;
+    const auto& target = evaluation.target;
+    commtune::tuner::SampleDecision decision = decide_sampling(target, samples_s, sampled_s);
+    if (!decision.done() && wall_s >= target.max_time_s) decision.reason = StopReason::TimeCap;
+    if (!decision.done() && iterations_run > 0 && wall_s > 0) {
+      const double affordable = (target.max_time_s - wall_s) / (wall_s / double(iterations_run));
+      const double capped = std::clamp(affordable, 1.0, double(std::max<std::size_t>(decision.more_samples, 1)));
+      decision.more_samples = static_cast<std::size_t>(capped);
+    }
     message[0] = static_cast<std::uint64_t>(decision.reason);
     message[1] = decision.more_samples;
   }
@@ -194,7 +204,8 @@ void measure(const Driver& driver, const PlannedEvaluation& evaluation, const Ke
     }
     result.warmup += options.warmup;
     add_batch(*outcome.result, static_cast<std::size_t>(options.iterations), sums, result);
-    const auto decision = decide(driver, evaluation, result.samples_s, MPI_Wtime() - start_s);
+    const auto decision = decide(driver, evaluation, result.samples_s, MPI_Wtime() - start_s,
+                                 result.samples_s.size() + static_cast<std::size_t>(result.warmup));
     if (decision.done()) {
       result.stop_reason = decision.reason;
       break;

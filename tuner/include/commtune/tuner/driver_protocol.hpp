@@ -51,7 +51,8 @@ struct DriverPlan {
 
 enum class EvaluationStatus {
   Measured,  // samples_s holds every timed iteration
-  Failed,    // the configuration was rejected or the kernel threw on every rank; `message` says why
+  Failed,    // rejected by the declaration, or the kernel threw on ranks that all got past the call
+             // (every rank, or some after the kernel's last collective); `message` says why
 };
 std::string to_string(EvaluationStatus status);  // "measured", "failed"
 

@@ -82,7 +82,7 @@ struct MeasurePolicy {
   int max_iterations = 1000;
   double min_time_s = 0.1;
   double ci_target = 0.03;  // fraction of the median
-  double max_time_s = 5;    // per configuration, warm-up excluded
+  double max_time_s = 5;    // per configuration: its wall time in the driver
 
   SampleTarget adaptive() const;
   // A successive-halving rung: exactly `iterations` (still cut by max_time_s), or, for the last rung,
