@@ -23,6 +23,7 @@
 #include "commtune/tuner/results_db.hpp"
 #include "commtune/tuner/spec.hpp"
 #include "commtune/tuner/sweep.hpp"
+#include "sweep_batch.hpp"
 
 namespace commtune::cli {
 namespace {
@@ -286,6 +287,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--work-dir", options->work_dir,
                   "Directory for the launches' plan and result files (default: a temporary one, removed after)");
   cmd->callback([options] { throw ExitCode{run_sweep_command(*options)}; });
+  add_sweep_batch_options(*cmd, options);  // --sbatch: its callback submits, or calls run_sweep_command
 }
 
 }  // namespace commtune::cli

@@ -113,6 +113,14 @@ DriverLaunch run_driver(const SweepSpec& spec, const std::string& mpirun, const 
       result.read_error = e.what();
     }
   }
+  // The wrong srun --mpi plugin starts N one-rank worlds that exit 0 and leave one of them's
+  // results: nothing measured in a world of another size may be recorded as N ranks.
+  if (result.output.ready && result.output.ready->ranks != ranks) {
+    result.read_error =
+        fmt::format("the driver ran in a world of {} rank(s), not {} (with srun: the wrong --mpi plugin?)",
+                    result.output.ready->ranks, ranks);
+    result.output = {};
+  }
   return result;
 }
 
