@@ -72,6 +72,10 @@ tuner::Configuration varied(const tuner::SweepSpec& spec, const std::string& ker
 
 class ProgressPrinter {
  public:
+  static std::string evaluations_text(std::size_t count) {
+    return fmt::format("{} evaluation{}", count, count == 1 ? "" : "s");
+  }
+
   ProgressPrinter(const tuner::SweepSpec& spec) : spec_(spec), terminal_(isatty(STDERR_FILENO) == 1) {}
 
   void operator()(const ProgressEvent& event) {
@@ -83,7 +87,7 @@ class ProgressPrinter {
         if (!terminal_) {
           line(fmt::format("  launch: {} on {} ranks{}: {:.1f} s ({:.1f} s measuring, MPI_Init {:.2f} s){}",
                            event.launch_evaluations == 0 ? std::string("fingerprint probe")
-                                                         : fmt::format("{} evaluations", event.launch_evaluations),
+                                                         : evaluations_text(event.launch_evaluations),
                            event.ranks, event.transport.empty() ? "" : " over " + event.transport, event.launch_wall_s,
                            event.launch_measuring_s, event.launch_init_s,
                            event.exit_code == 0 ? "" : fmt::format(", exit {}", event.exit_code)));
@@ -102,8 +106,8 @@ class ProgressPrinter {
       case ProgressKind::LaunchStarted:
         // The bar only moves when an evaluation ends: say what the wait is for.
         if (terminal_ && event.launch_evaluations > 0) {
-          fmt::print(stderr, "\r\033[K[{}/{}] launching {} evaluations on {} ranks{}...", event.done_evaluations,
-                     event.planned_evaluations, event.launch_evaluations, event.ranks,
+          fmt::print(stderr, "\r\033[K[{}/{}] launching {} on {} ranks{}...", event.done_evaluations,
+                     event.planned_evaluations, evaluations_text(event.launch_evaluations), event.ranks,
                      event.transport.empty() ? "" : " over " + event.transport);
           bar_shown_ = true;
         }
