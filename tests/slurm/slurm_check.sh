@@ -13,14 +13,7 @@
 # MPI_PLUGIN: srun's --mpi value for the MPI the probe is built with (pmix: Open MPI, pmi2: MPICH).
 set -u
 case_name=$1 commtune=$2 library=$3 probe=$4 work=$5 plugin=$6 mpiexec=$7
-failures=0
-fail() {
-  echo "FAIL ($case_name): $*" >&2
-  failures=$((failures + 1))
-}
-[ -n "${SLURM_CONF-}" ] && [ -s "$SLURM_CONF" ] || { echo "slurm: SLURM_CONF is not set to a cluster's slurm.conf" >&2; exit 1; }
-real_srun=$(command -v srun) || { echo "slurm: no srun in PATH" >&2; exit 1; }
-rm -rf "$work" && mkdir -p "$work/bin" && cd "$work" || exit 1
+. "$(dirname "$0")/slurm_common.sh"
 
 # A spy called srun, first in PATH: records its arguments and its own LD_PRELOAD, then runs the real one.
 printf '#!/bin/sh\nprintf "%%s\\n" "$@" > %s/srun-args\nprintf "%%s" "${LD_PRELOAD-}" > %s/srun-preload\nexec %s "$@"\n' \
@@ -48,10 +41,11 @@ check_ranks() {
   local ranks=$1 rank line preload
   sed 's/^/  stdout: /' env.out
   for ((rank = 0; rank < ranks; ++rank)); do
-    line=$(grep "^rank=$rank " env.out)
+    line=$(grep "^rank=$rank/" env.out)
     [ "$(echo "$line" | grep -c .)" -eq 1 ] || { fail "rank $rank printed $(echo "$line" | grep -c .) lines, not 1"; continue; }
-    [[ $line == *" size=$ranks "* ]] || fail "rank $rank saw a world of another size: $line"
+    [[ $line == "rank=$rank/$ranks "* ]] || fail "rank $rank saw a world of another size: $line"
     preload=${line#* LD_PRELOAD=}
+    preload=${preload%% COMMTUNE_OUTPUT=*}
     [ "$(realpath -m "${preload%%:*}")" = "$(realpath "$library")" ] || fail "rank $rank: LD_PRELOAD is '$preload'"
   done
   [ "$(grep -c '^rank=' env.out)" -eq "$ranks" ] || fail "$(grep -c '^rank=' env.out) lines from ranks, not $ranks"
@@ -83,7 +77,7 @@ case $case_name in
     # The extra word "a,b" (which the probe ignores) puts a comma into COMMTUNE_COMMAND, which srun's
     # --export cannot carry: it must reach the ranks through srun's environment, whole.
     run_commtune exit run -o out -- srun --mpi="$plugin" -n 2 "$probe" exit 3 a,b
-    [ $status -eq 3 ] || fail "exited with $status, not rank 0's 3"
+    [ $status -eq 3 ] || fail "exited with $status, not the ranks' 3"
     [ "$(profile_ranks out)" = 2 ] || fail "profile.json says ranks=$(profile_ranks out), not 2"
     command=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["command"])' out/profile.json 2>/dev/null)
     [[ $command == *" exit 3 a,b" ]] || fail "profile.json's command is '$command', not the whole command"

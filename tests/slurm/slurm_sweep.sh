@@ -25,14 +25,7 @@
 #                      malformed spec exits 2 before anything is written or submitted
 set -u
 case_name=$1 commtune=$2 work=$3 plugin=$4
-failures=0
-fail() {
-  echo "FAIL ($case_name): $*" >&2
-  failures=$((failures + 1))
-}
-[ -n "${SLURM_CONF-}" ] && [ -s "$SLURM_CONF" ] || { echo "slurm: SLURM_CONF is not set to a cluster's slurm.conf" >&2; exit 1; }
-real_srun=$(command -v srun) || { echo "slurm: no srun in PATH" >&2; exit 1; }
-rm -rf "$work" && mkdir -p "$work/bin" && cd "$work" || exit 1
+. "$(dirname "$0")/slurm_common.sh"
 
 # A spy called srun, first in PATH (the batch job inherits PATH): one line of arguments per call.
 printf '#!/bin/sh\necho "$*" >> %s/srun-calls\nexec %s "$@"\n' "$work" "$real_srun" >bin/srun
