@@ -8,6 +8,9 @@
 //   DIR/ranks/rank-NNNNN.json               one rank dump per rank (kRankDumpSchema)
 //   DIR/trace/rank-NNNNN.thread-TTT.ctrace  trace logs (trace/format.hpp)
 //   DIR/otf2/traces.otf2, DIR/timeline.json the trace exported (`commtune export`)
+//   DIR/recommendations.yaml                what `commtune analyze` recommends (analysis/)
+//   DIR/analysis/                           what the analysis adds: rules files, rankfiles, sweep specs
+//   DIR/report.html, DIR/report.md          the tuning report (`commtune report`)
 //
 // Two halves: names and allocation-free path building (TextBuffer), which the preload library
 // uses where it may run in a signal handler; and std::filesystem path builders and directory
@@ -33,6 +36,10 @@ inline constexpr std::string_view kRanksDir = "ranks";
 inline constexpr std::string_view kTraceDir = "trace";
 inline constexpr std::string_view kOtf2Dir = "otf2";  // holds traces.otf2 and its definitions
 inline constexpr std::string_view kTimelineFile = "timeline.json";
+inline constexpr std::string_view kRecommendationsFile = "recommendations.yaml";
+inline constexpr std::string_view kAnalysisDir = "analysis";
+inline constexpr std::string_view kReportHtmlFile = "report.html";
+inline constexpr std::string_view kReportMarkdownFile = "report.md";
 
 // Schemas of the files the preload library and the report write.
 inline constexpr const char* kProfileSchema = "commtune.profile/2";
@@ -115,6 +122,14 @@ inline std::filesystem::path ranks_path(const std::filesystem::path& dir) { retu
 inline std::filesystem::path trace_path(const std::filesystem::path& dir) { return dir / kTraceDir; }
 inline std::filesystem::path otf2_path(const std::filesystem::path& dir) { return dir / kOtf2Dir; }
 inline std::filesystem::path timeline_path(const std::filesystem::path& dir) { return dir / kTimelineFile; }
+inline std::filesystem::path recommendations_path(const std::filesystem::path& dir) {
+  return dir / kRecommendationsFile;
+}
+inline std::filesystem::path analysis_path(const std::filesystem::path& dir) { return dir / kAnalysisDir; }
+inline std::filesystem::path report_html_path(const std::filesystem::path& dir) { return dir / kReportHtmlFile; }
+inline std::filesystem::path report_markdown_path(const std::filesystem::path& dir) {
+  return dir / kReportMarkdownFile;
+}
 
 inline std::filesystem::path rank_dump_path(const std::filesystem::path& dir, int rank) {
   char name[64];
