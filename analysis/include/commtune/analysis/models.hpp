@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "commtune/analysis/signature.hpp"
+
 namespace commtune::tuner {
 class ResultsDb;
 }
@@ -125,5 +127,9 @@ struct MissingSweep {
   std::string reason;     // "no link points between 4 KiB and 1 MiB, the sizes of sites 1 and 3"
   std::string spec_yaml;  // `commtune sweep` accepts it as it is
 };
+
+// The sweeps that would give `models` points at the workload's message sizes, codecs, overlap and
+// load-balancing shapes where they have none.
+std::vector<MissingSweep> missing_sweeps(const WorkloadSignature& workload, const HardwareModels& models);
 
 }  // namespace commtune::analysis
