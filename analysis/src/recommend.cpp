@@ -8,7 +8,11 @@ namespace {
 
 // Every technique's rule, once.
 const std::vector<Rule>& rules() {
-  static const std::vector<Rule> kRules{};
+  static const std::vector<Rule> kRules{
+      recommend_load_balance,
+      recommend_topology,
+      recommend_runtime_settings,
+  };
   return kRules;
 }
 
