@@ -236,6 +236,12 @@ TEST_F(Fixture, TopologyNotDetected) {
   EXPECT_TRUE(recommend_topology({split_pairs(0.1), signature, one_node, files_dir}).empty());
 }
 
+TEST_F(Fixture, TopologyCyclicPlacementAlreadyKeepsTheseHeavyPairsTogether) {
+  describe_two_nodes(models);
+  models.placement = "cyclic";  // ranks 0 and 2 on node 0, 1 and 3 on node 1
+  EXPECT_TRUE(recommend_topology(input(split_pairs(0.1))).empty());
+}
+
 TEST_F(Fixture, TopologyTakesTheCurrentMappingFromTheHostsItRanOn) {
   describe_two_nodes(models);
   // Already placed well by hand: 0 and 2 on a, 1 and 3 on b. Nothing to gain.
