@@ -364,13 +364,13 @@ TEST_F(Fixture, CollectiveAlgorithmKeepAsIsAndBounded) {
 }
 
 TEST_F(Fixture, CollectiveAlgorithmForMpichIsAnEnvironmentVariable) {
-  models.collectives = {allreduce("mpich", "default", 0, 20, 19, 21), allreduce("mpich", "ring", 0, 10, 9, 11),
+  models.collectives = {allreduce("mpich", "default", 0, 20, 19, 21), allreduce("mpich", "smp", 0, 10, 9, 11),
                         allreduce("openmpi", "basic_linear", 1, 1, 1, 1)};
   auto profile = allreduce_profile(0.5);
   profile.mpi_library = "MPICH Version:\t4.0.2\nMPICH Device:\tch4:ucx\n";
   const auto made = recommend_runtime_settings(input(profile));
   ASSERT_EQ(made.size(), 1u);
-  EXPECT_EQ(made[0].apply.environment, (std::vector<std::string>{"MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM=ring"}));
+  EXPECT_EQ(made[0].apply.environment, (std::vector<std::string>{"MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM=smp"}));
   EXPECT_FALSE(std::filesystem::exists(files_dir / "coll_tuned_rules.conf"));
 }
 
