@@ -12,6 +12,7 @@
 
 #include "../runtime/site_reference.hpp"
 #include "commtune/analysis/recommend.hpp"
+#include "p2p_common.hpp"
 
 namespace commtune::analysis {
 namespace {
@@ -21,8 +22,6 @@ constexpr std::uint64_t kJustAboveFactor = 4;
 // "Many": at least this share of a site's messages, and this many over all ranks.
 constexpr double kMinShareOfSite = 0.1;
 constexpr std::uint64_t kMinMessages = 100;
-// Relative uncertainty of a link model without held-out points.
-constexpr double kAssumedLinkUncertainty = 0.25;
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   std::filesystem::create_directories(file.parent_path());
@@ -103,8 +102,7 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
   out.evidence.push_back({fmt::format("{} (default)", limit->setting), double(limit->default_bytes), "bytes",
                           "../shared/TUNING-FACTS.md; the run's own settings are not read"});
   if (link) {
-    const double uncertainty =
-        link->quality.held_out > 0 ? link->quality.p90_abs_relative_error : kAssumedLinkUncertainty;
+    const double uncertainty = rules::model_error_95(link->quality);
     out.evidence.push_back(
         {from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
                          : "rendezvous cost per message (estimate: one handshake round trip)",
