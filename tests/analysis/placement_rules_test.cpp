@@ -126,6 +126,7 @@ TEST_F(Fixture, LoadBalanceWithoutAModelIsNotSignificant) {
   ASSERT_EQ(made.size(), 1u);
   EXPECT_FALSE(made[0].gain.significant);
   EXPECT_DOUBLE_EQ(made[0].gain.ci_low_s, 0);
+  EXPECT_NE(made[0].parameters.at("note").find("load_balance.yaml"), std::string::npos);
 }
 
 TEST_F(Fixture, LoadBalanceNotDetected) {

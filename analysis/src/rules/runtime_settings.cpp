@@ -112,7 +112,7 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
                             profile.wall_time_s);
   } else {
     out.gain = bounded_gain(bound_s, bound_s, 0, bound_s, profile.wall_time_s);
-    out.evidence.push_back({"link model (missing: the handshake cost is not known)", 0, "", input.models.source});
+    out.parameters["note"] = "no link model: the handshake cost is not known (configs/sweeps/link.yaml)";
   }
   const std::string value = std::to_string(proposed);
   out.parameters = {{limit->setting, value}};

@@ -154,7 +154,7 @@ Recommendation make_recommendation(const AnalysisInput& input, const Placement& 
                             input.profile.wall_time_s);
   } else {
     out.gain = bounded_gain(bound_s, 0, 0, 0, input.profile.wall_time_s);
-    out.evidence.push_back({"link models (missing: seconds not predicted)", 0, "", input.models.source});
+    out.parameters["note"] = "no intra- and inter-node link models: the cut is not turned into seconds";
   }
   const double cut_fraction = before.bytes ? 1.0 - double(after.bytes) / double(before.bytes) : 0;
   out.title = out.gain.significant
