@@ -282,6 +282,15 @@ TEST_F(Fixture, EagerLimitRaisedForMessagesJustAboveIt) {
   EXPECT_NE(read_text(files_dir / "eager_limit.tune").find("\n-mca btl_vader_eager_limit 16384\n"), std::string::npos);
 }
 
+TEST_F(Fixture, EagerLimitAlreadyRaisedInTheLaunchSettings) {
+  models.launch_mca = {{"btl_vader_eager_limit", "16384"}};  // 4-8 KiB messages are eager already
+  EXPECT_TRUE(recommend_runtime_settings(input(eager_profile(0.1))).empty());
+  models.launch_mca = {{"btl_vader_eager_limit", "1024"}};  // lowered: 1-2 KiB messages are now above it
+  const auto made = recommend_runtime_settings(input(eager_profile(0.1, 1024)));
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].parameters.at("btl_vader_eager_limit"), "4096");
+}
+
 TEST_F(Fixture, EagerLimitAcrossNodesIsTcpsAndKeepAsIsWithoutALinkModel) {
   auto profile = eager_profile(0.1, 65536);
   profile.per_rank[1].host = "other";
