@@ -15,8 +15,8 @@
 #include "commands.hpp"
 #include "commtune/pmpi/run_directory.hpp"
 #include "commtune/reports/reports.hpp"
-#include "profile/reader.hpp"
 #include "commtune/tuner/results_db.hpp"
+#include "profile/reader.hpp"
 #include "report/report.hpp"
 
 namespace commtune::cli {
@@ -81,7 +81,8 @@ void write_tuning_report(const fs::path& dir, const ReportOptions& options) {
   run_options.hardware_id = options.hardware;
   try {
     const reports::Written written = reports::write_run_report(dir, run_options);
-    if (!options.quiet) fmt::print(stderr, "commtune: report in {} and {}\n", written.html.string(), written.markdown.string());
+    if (!options.quiet)
+      fmt::print(stderr, "commtune: report in {} and {}\n", written.html.string(), written.markdown.string());
   } catch (const std::exception& problem) {
     fmt::print(stderr, "commtune report: no tuning report: {}\n", problem.what());
     throw ExitCode{1};

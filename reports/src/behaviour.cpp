@@ -13,6 +13,7 @@ namespace commtune::reports {
 namespace {
 
 constexpr std::size_t kTopImbalancedSites = 10;
+constexpr std::size_t kTopWaitingSites = 25;
 constexpr std::size_t kTimelineRows = 16;        // locations drawn
 constexpr std::size_t kTimelineMaxCalls = 4000;  // calls drawn, at most
 constexpr double kTimelineFraction = 0.02;       // of the traced span, around its middle
@@ -26,13 +27,20 @@ Cell spread_cell(const profile::Spread& spread, bool time) {
 
 std::string category_name(trace::Category category) {
   switch (category) {
-    case trace::Category::P2p: return "p2p";
-    case trace::Category::Collective: return "collective";
-    case trace::Category::Rma: return "rma";
-    case trace::Category::Io: return "io";
-    case trace::Category::Completion: return "completion";
-    case trace::Category::Lifecycle: return "lifecycle";
-    case trace::Category::Other: break;
+    case trace::Category::P2p:
+      return "p2p";
+    case trace::Category::Collective:
+      return "collective";
+    case trace::Category::Rma:
+      return "rma";
+    case trace::Category::Io:
+      return "io";
+    case trace::Category::Completion:
+      return "completion";
+    case trace::Category::Lifecycle:
+      return "lifecycle";
+    case trace::Category::Other:
+      break;
   }
   return "other";
 }
@@ -51,8 +59,8 @@ void recommendation_details(Document& document, const analysis::Recommendation& 
   if (!each.callsites.empty()) {
     Table sites{{"call site", "function", "where", "time"}, {}};
     for (const analysis::SiteReference& site : each.callsites)
-      sites.rows.push_back({{std::to_string(site.callsite_id), true}, {site.function}, {site.location},
-                            {seconds(site.time_s), true}});
+      sites.rows.push_back(
+          {{std::to_string(site.callsite_id), true}, {site.function}, {site.location}, {seconds(site.time_s), true}});
     document.table(sites);
   }
   std::vector<std::string> how;
@@ -100,7 +108,9 @@ void add_imbalance(Document& document, const profile::Profile& profile) {
   for (std::size_t i = 0; i < imbalance.callsite_ids.size() && i < kTopImbalancedSites; ++i) {
     const profile::CallSite* site = profile.callsite(imbalance.callsite_ids[i]);
     if (!site) continue;
-    table.rows.push_back({{std::to_string(site->id), true}, {site->function}, {site_location(*site)},
+    table.rows.push_back({{std::to_string(site->id), true},
+                          {site->function},
+                          {site_location(*site)},
                           spread_cell(site->time_per_rank, true)});
   }
   document.table(table);
@@ -114,12 +124,19 @@ void add_wait_states(Document& document, const profile::Profile& profile) {
                          {seconds(totals.late_receiver_s), true},
                          {seconds(totals.wait_at_collective_s), true},
                          {totals.method.empty() ? "not recorded" : totals.method}}}});
+  // Sites in the profile's order (most time first), the first kTopWaitingSites that waited.
   Table table{{"call site", "function", "where", "kind", "time waiting", "instances", "most on one rank"}, {}};
   for (const profile::CallSite& site : profile.callsites) {
     if (!site.wait || site.wait->time_s <= 0) continue;
-    table.rows.push_back({{std::to_string(site.id), true}, {site.function}, {site_location(site)}, {site.wait->kind},
-                          {seconds(site.wait->time_s), true}, {count(site.wait->instances), true},
-                          {fmt::format("{} (rank {})", seconds(site.wait->per_rank_max_s), site.wait->max_rank), true}});
+    if (table.rows.size() == kTopWaitingSites) break;
+    table.rows.push_back(
+        {{std::to_string(site.id), true},
+         {site.function},
+         {site_location(site)},
+         {site.wait->kind},
+         {seconds(site.wait->time_s), true},
+         {count(site.wait->instances), true},
+         {fmt::format("{} (rank {})", seconds(site.wait->per_rank_max_s), site.wait->max_rank), true}});
   }
   if (table.rows.empty())
     document.not_recorded("no call site waited");
@@ -129,15 +146,19 @@ void add_wait_states(Document& document, const profile::Profile& profile) {
 
 void add_requests(Document& document, const profile::Profile& profile) {
   document.section("requests", "Request overlap");
-  Table table{{"call site", "function", "where", "requests", "mean lifetime", "inside completion calls",
-               "overlapped fraction"},
-              {}};
+  Table table{
+      {"call site", "function", "where", "requests", "mean lifetime", "inside completion calls", "overlapped fraction"},
+      {}};
   for (const profile::CallSite& site : profile.callsites) {
     if (!site.requests || site.requests->requests == 0) continue;
     const profile::RequestLifetimes& requests = *site.requests;
-    table.rows.push_back({{std::to_string(site.id), true}, {site.function}, {site_location(site)},
-                          {count(requests.requests), true}, {seconds(requests.mean_lifetime_s), true},
-                          {seconds(requests.inside_completion_s), true}, {percent(requests.overlap_fraction), true}});
+    table.rows.push_back({{std::to_string(site.id), true},
+                          {site.function},
+                          {site_location(site)},
+                          {count(requests.requests), true},
+                          {seconds(requests.mean_lifetime_s), true},
+                          {seconds(requests.inside_completion_s), true},
+                          {percent(requests.overlap_fraction), true}});
   }
   if (table.rows.empty())
     document.not_recorded("no nonblocking request in the profile");
@@ -176,15 +197,16 @@ void add_timeline(Document& document, const trace::Trace* trace) {
       if (double(call.end_ns) < begin_ns || double(call.start_ns) > begin_ns + window_ns) continue;
       if (chart.segments.size() == kTimelineMaxCalls) break;
       const int category = call.function < trace->functions.size() ? int(trace->functions[call.function].category)
-                                                                    : int(trace::Category::Other);
+                                                                   : int(trace::Category::Other);
       chart.segments.push_back({int(row), (std::max(double(call.start_ns), begin_ns) - double(first)) * 1e-9,
-                                (std::min(double(call.end_ns), begin_ns + window_ns) - double(first)) * 1e-9, category});
+                                (std::min(double(call.end_ns), begin_ns + window_ns) - double(first)) * 1e-9,
+                                category});
     }
   }
-  chart.title = fmt::format("MPI calls from {} to {} after the first traced call, first {} of {} thread(s)",
-                            seconds((begin_ns - double(first)) * 1e-9),
-                            seconds((begin_ns + window_ns - double(first)) * 1e-9), chart.rows.size(),
-                            trace->locations.size());
+  chart.title =
+      fmt::format("MPI calls from {} to {} after the first traced call, first {} of {} thread(s)",
+                  seconds((begin_ns - double(first)) * 1e-9), seconds((begin_ns + window_ns - double(first)) * 1e-9),
+                  chart.rows.size(), trace->locations.size());
   document.chart(draw(chart));
   if (!trace->warnings.empty()) document.bullets(trace->warnings);
 }
@@ -195,11 +217,11 @@ void add_recommendations(Document& document, const analysis::Recommendations* re
     document.not_recorded("no recommendations.yaml: run `commtune analyze DIR`");
     return;
   }
-  document.paragraph(fmt::format("From commtune analyze {} at {}; hardware models: {} (hardware {}).",
-                                 recommendations->tool_version, recommendations->generated_at,
-                                 recommendations->models_source.empty() ? "not recorded" : recommendations->models_source,
-                                 recommendations->models_hardware_id.empty() ? "not recorded"
-                                                                             : recommendations->models_hardware_id));
+  document.paragraph(
+      fmt::format("From commtune analyze {} at {}; hardware models: {} (hardware {}).", recommendations->tool_version,
+                  recommendations->generated_at,
+                  recommendations->models_source.empty() ? "not recorded" : recommendations->models_source,
+                  recommendations->models_hardware_id.empty() ? "not recorded" : recommendations->models_hardware_id));
   if (recommendations->recommendations.empty()) document.paragraph("No recommendation: keep the run as it is.");
   for (const analysis::Recommendation& each : recommendations->recommendations) recommendation_details(document, each);
   if (!recommendations->missing_sweeps.empty()) {
@@ -216,7 +238,8 @@ void add_notes(Document& document, const profile::Profile& profile, const analys
   document.section("notes", "Notes");
   std::vector<std::string> items = notes;
   if (!profile.complete)
-    items.push_back("The profile is partial: " + (profile.partial_reason.empty() ? "reason not recorded" : profile.partial_reason));
+    items.push_back("The profile is partial: " +
+                    (profile.partial_reason.empty() ? "reason not recorded" : profile.partial_reason));
   for (const std::string& error : profile.dump_errors) items.push_back("rank dump left out: " + error);
   if (recommendations)
     for (const std::string& note : recommendations->notes) items.push_back("analysis: " + note);

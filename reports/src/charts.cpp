@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // The page's colours, in series order (colour-blind safe, Okabe-Ito).
-constexpr const char* kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-                                    "#000000"};
+constexpr const char* kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                    "#56B4E9", "#D55E00", "#F0E442", "#000000"};
 constexpr int kColourCount = int(sizeof kColours / sizeof kColours[0]);
 // Category labels are written under the bars up to this many; beyond it the axis counts.
 constexpr std::size_t kMaxLabelledCategories = 40;
@@ -211,7 +211,8 @@ Chart draw(const Timeline& chart) {
   const std::size_t rows = chart.rows.size();
   script += fmt::format("set xlabel 'time (s)'\nset yrange [{}:-0.6]\nset style fill solid 0.9 noborder\nset ytics (",
                         number(double(rows) - 0.4));
-  for (std::size_t row = 0; row < rows; ++row) script += fmt::format("{}{} {}", row ? ", " : "", quoted(chart.rows[row]), row);
+  for (std::size_t row = 0; row < rows; ++row)
+    script += fmt::format("{}{} {}", row ? ", " : "", quoted(chart.rows[row]), row);
   script += ")\n";
   std::string plot = "plot ";
   bool any = false;

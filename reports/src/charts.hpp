@@ -19,9 +19,9 @@ struct Chart {
 
 struct BarChart {
   std::string name, title, x_label, y_label;
-  std::vector<std::string> categories;       // one bar (or cluster) each; labels shown when few
-  std::vector<std::string> series;           // stacked parts, or clustered bars
-  std::vector<std::vector<double>> values;   // [series][category]
+  std::vector<std::string> categories;      // one bar (or cluster) each; labels shown when few
+  std::vector<std::string> series;          // stacked parts, or clustered bars
+  std::vector<std::vector<double>> values;  // [series][category]
   bool stacked = true;
   bool log_y = false;
   int width = 900, height = 300;

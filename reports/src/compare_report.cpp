@@ -57,7 +57,7 @@ Side read_side(const fs::path& path) {
 
 // One function's or call site's figures over the runs of a side.
 struct Figures {
-  std::vector<double> time_s;  // per run
+  std::vector<double> time_s;           // per run
   std::vector<double> per_rank_time_s;  // of the first run (functions only)
   std::uint64_t calls = 0, bytes = 0;   // of the first run
 };
@@ -78,7 +78,8 @@ Keyed functions_of(const Side& side) {
     }
   }
   for (const profile::RankRecord& rank : side.runs.front().per_rank)
-    for (const profile::FunctionTotals& function : rank.functions) keyed[function.name].per_rank_time_s.push_back(function.time_s);
+    for (const profile::FunctionTotals& function : rank.functions)
+      keyed[function.name].per_rank_time_s.push_back(function.time_s);
   for (auto& [name, figures] : keyed) figures.time_s.resize(side.runs.size(), 0.0);
   return keyed;
 }
@@ -120,13 +121,15 @@ std::pair<Cell, Cell> significance(const Figures& before, const Figures& after, 
   } else {
     return {Cell{"not tested (one run each)"}, Cell{"—"}};
   }
+  if (tuner::median(a) <= 0) return {Cell{"not tested (no time before)"}, Cell{"—"}};
   const tuner::Comparison comparison = tuner::compare(a, b);
   const Tone tone = comparison.verdict == tuner::Verdict::Faster   ? Tone::Good
                     : comparison.verdict == tuner::Verdict::Slower ? Tone::Bad
                                                                    : Tone::Neutral;
-  return {Cell{fmt::format("{}{}", tuner::to_string(comparison.verdict), comparison.few_samples ? " (few samples)" : ""),
-               false, tone},
-          Cell{fmt::format("p = {:.3g}, {}", comparison.test.p_value, basis), true}};
+  return {
+      Cell{fmt::format("{}{}", tuner::to_string(comparison.verdict), comparison.few_samples ? " (few samples)" : ""),
+           false, tone},
+      Cell{fmt::format("p = {:.3g}, {}", comparison.test.p_value, basis), true}};
 }
 
 Table change_table(const Keyed& before, const Keyed& after, bool repeated, bool per_rank, std::size_t limit) {
@@ -136,12 +139,13 @@ Table change_table(const Keyed& before, const Keyed& after, bool repeated, bool 
     if (!before.count(key)) keys.push_back(key);
   const auto largest = [&](const std::string& key) {
     const auto b = before.find(key), a = after.find(key);
-    return std::max(b == before.end() ? 0.0 : median_of(b->second.time_s), a == after.end() ? 0.0 : median_of(a->second.time_s));
+    return std::max(b == before.end() ? 0.0 : median_of(b->second.time_s),
+                    a == after.end() ? 0.0 : median_of(a->second.time_s));
   };
   std::stable_sort(keys.begin(), keys.end(), [&](const auto& x, const auto& y) { return largest(x) > largest(y); });
-  Table table{{"", "time before", "time after", "change", "calls before → after", "bytes before → after", "verdict",
-               "test"},
-              {}};
+  Table table{
+      {"", "time before", "time after", "change", "calls before → after", "bytes before → after", "verdict", "test"},
+      {}};
   static const Figures none;
   for (std::size_t i = 0; i < keys.size() && i < limit; ++i) {
     const auto b = before.find(keys[i]), a = after.find(keys[i]);
@@ -149,15 +153,21 @@ Table change_table(const Keyed& before, const Keyed& after, bool repeated, bool 
     const Figures& new_figures = a == after.end() ? none : a->second;
     const double old_time = old_figures.time_s.empty() ? 0 : median_of(old_figures.time_s);
     const double new_time = new_figures.time_s.empty() ? 0 : median_of(new_figures.time_s);
-    const std::string change = old_time > 0 ? fmt::format("{:+.1f} %", 100 * (new_time / old_time - 1))
-                                            : (new_time > 0 ? "new" : "—");
-    auto [verdict, test] = b == before.end() || a == after.end()
-                               ? std::pair<Cell, Cell>{Cell{b == before.end() ? "only after" : "only before"}, Cell{"—"}}
-                               : significance(old_figures, new_figures, repeated, per_rank);
-    table.rows.push_back({{keys[i]}, {seconds(old_time), true}, {seconds(new_time), true}, {change, true},
-                          {fmt::format("{} → {}", count(old_figures.calls), count(new_figures.calls)), true},
-                          {fmt::format("{} → {}", bytes(double(old_figures.bytes)), bytes(double(new_figures.bytes))), true},
-                          verdict, test});
+    const std::string change =
+        old_time > 0 ? fmt::format("{:+.1f} %", 100 * (new_time / old_time - 1)) : (new_time > 0 ? "new" : "—");
+    auto [verdict, test] =
+        b == before.end() || a == after.end()
+            ? std::pair<Cell, Cell>{Cell{b == before.end() ? "only after" : "only before"}, Cell{"—"}}
+            : significance(old_figures, new_figures, repeated, per_rank);
+    table.rows.push_back(
+        {{keys[i]},
+         {seconds(old_time), true},
+         {seconds(new_time), true},
+         {change, true},
+         {fmt::format("{} → {}", count(old_figures.calls), count(new_figures.calls)), true},
+         {fmt::format("{} → {}", bytes(double(old_figures.bytes)), bytes(double(new_figures.bytes))), true},
+         verdict,
+         test});
   }
   return table;
 }
@@ -171,15 +181,19 @@ void add_overview(Document& document, const Side& before, const Side& after) {
   const double old_wall = median_of(walls(before)), new_wall = median_of(walls(after));
   const double change = old_wall > 0 ? new_wall / old_wall - 1 : 0;
   document.verdict(fmt::format("Wall time {} → {} ({:+.1f} %)", seconds(old_wall), seconds(new_wall), 100 * change),
-                   fmt::format("before: {} ({} run(s)); after: {} ({} run(s)); medians over runs.", before.path.string(),
-                               before.runs.size(), after.path.string(), after.runs.size()),
-                   change < 0 ? Tone::Good : change > 0 ? Tone::Bad : Tone::Neutral);
+                   fmt::format("before: {} ({} run(s)); after: {} ({} run(s)); medians over runs.",
+                               before.path.string(), before.runs.size(), after.path.string(), after.runs.size()),
+                   change < 0   ? Tone::Good
+                   : change > 0 ? Tone::Bad
+                                : Tone::Neutral);
   Table table{{"", "before", "after"}, {}};
   const profile::Profile& b = before.runs.front();
   const profile::Profile& a = after.runs.front();
   table.rows = {{{"command"}, {b.command}, {a.command}},
                 {{"ranks"}, {std::to_string(b.ranks), true}, {std::to_string(a.ranks), true}},
-                {{"communication fraction"}, {percent(b.communication_fraction), true}, {percent(a.communication_fraction), true}},
+                {{"communication fraction"},
+                 {percent(b.communication_fraction), true},
+                 {percent(a.communication_fraction), true}},
                 {{"MPI time, all ranks"}, {seconds(b.mpi_time_s), true}, {seconds(a.mpi_time_s), true}},
                 {{"MPI library"}, {b.mpi_library}, {a.mpi_library}}};
   document.table(table);
@@ -201,8 +215,13 @@ Written write_compare_report(const fs::path& before_dir, const fs::path& after_d
                                 "run (folders of run directories) for verdicts on every row.");
   const Keyed old_functions = functions_of(before), new_functions = functions_of(after);
   document.section("functions", "MPI functions");
-  BarChart chart{"compare-functions", "Time in the MPI functions that took most, before and after (all ranks)",
-                 "function", "seconds", {}, {"before", "after"}, {{}, {}}};
+  BarChart chart{"compare-functions",
+                 "Time in the MPI functions that took most, before and after (all ranks)",
+                 "function",
+                 "seconds",
+                 {},
+                 {"before", "after"},
+                 {{}, {}}};
   chart.stacked = false;
   const Table functions = change_table(old_functions, new_functions, repeated, true, kChartFunctions * 4);
   for (std::size_t i = 0; i < functions.rows.size() && i < kChartFunctions; ++i) {

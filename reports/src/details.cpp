@@ -31,14 +31,16 @@ void hardware_table(Document& document, const tuner::HardwareFingerprint* hardwa
   }
   const tuner::HardwareTopology& topology = hardware->topology;
   std::string settings;
-  for (const auto& [name, value] : hardware->launch.mca) settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", name, value);
+  for (const auto& [name, value] : hardware->launch.mca)
+    settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", name, value);
   for (const auto& [name, value] : hardware->launch.environment)
     settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", name, value);
   Table table{{"", ""}, {}};
   table.rows = {
       {{"id"}, {hardware->id()}},
       {{"CPU"}, {or_not_recorded(topology.cpu_model)}},
-      {{"sockets / cores / hardware threads"}, {fmt::format("{} / {} / {}", topology.sockets, topology.cores, topology.pus)}},
+      {{"sockets / cores / hardware threads"},
+       {fmt::format("{} / {} / {}", topology.sockets, topology.cores, topology.pus)}},
       {{"NUMA nodes, memory"}, {fmt::format("{}, {}", topology.numa_nodes, bytes(double(topology.memory_bytes)))}},
       {{"MPI"}, {fmt::format("{} {} {}", hardware->mpi.implementation, hardware->mpi.version, hardware->mpi.device)}},
       {{"transport"}, {or_not_recorded(hardware->launch.transport)}},
@@ -75,12 +77,15 @@ void add_run(Document& document, const profile::Profile& profile, const tuner::H
   table.rows = {
       {{"program"}, {or_not_recorded(profile.program)}},
       {{"command"}, {or_not_recorded(profile.command)}},
-      {{"ranks"}, {fmt::format("{} ({} reported{})", profile.ranks, profile.ranks_reported,
-                               missing.empty() ? "" : "; missing: " + missing)}},
-      {{"hosts"}, {fmt::format("{} node(s), at most {} rank(s) per node: {}", profile.node_count(),
-                               profile.max_ranks_per_node(), or_not_recorded(host_list))}},
+      {{"ranks"},
+       {fmt::format("{} ({} reported{})", profile.ranks, profile.ranks_reported,
+                    missing.empty() ? "" : "; missing: " + missing)}},
+      {{"hosts"},
+       {fmt::format("{} node(s), at most {} rank(s) per node: {}", profile.node_count(), profile.max_ranks_per_node(),
+                    or_not_recorded(host_list))}},
       {{"wall time"}, {seconds(profile.wall_time_s)}},
-      {{"started, finished (UTC)"}, {fmt::format("{}, {}", or_not_recorded(profile.started_at), or_not_recorded(profile.finished_at))}},
+      {{"started, finished (UTC)"},
+       {fmt::format("{}, {}", or_not_recorded(profile.started_at), or_not_recorded(profile.finished_at))}},
       {{"MPI library"}, {or_not_recorded(profile.mpi_library)}},
       {{"profile"}, {profile.complete ? "complete" : "partial: " + or_not_recorded(profile.partial_reason)}},
       {{"clock"}, {or_not_recorded(profile.clock_source)}},
@@ -125,16 +130,17 @@ void add_callsites(Document& document, const profile::Profile& profile) {
   for (std::size_t i = 0; i < profile.callsites.size() && i < kTopCallsites; ++i) {
     const profile::CallSite& site = profile.callsites[i];
     const profile::Spread& spread = site.time_per_rank;
-    table.rows.push_back({{std::to_string(site.id), true},
-                          {site.function},
-                          {site_location(site)},
-                          {site.region},
-                          {count(site.calls), true},
-                          {seconds(site.time_s), true},
-                          {percent(rank_seconds > 0 ? site.time_s / rank_seconds : 0), true},
-                          {bytes(double(site.bytes_sent)), true},
-                          {std::to_string(site.ranks), true},
-                          {fmt::format("{} / {} / {}", seconds(spread.min), seconds(spread.mean), seconds(spread.max)), true}});
+    table.rows.push_back(
+        {{std::to_string(site.id), true},
+         {site.function},
+         {site_location(site)},
+         {site.region},
+         {count(site.calls), true},
+         {seconds(site.time_s), true},
+         {percent(rank_seconds > 0 ? site.time_s / rank_seconds : 0), true},
+         {bytes(double(site.bytes_sent)), true},
+         {std::to_string(site.ranks), true},
+         {fmt::format("{} / {} / {}", seconds(spread.min), seconds(spread.mean), seconds(spread.max)), true}});
   }
   document.table(table);
 }
@@ -161,13 +167,15 @@ void add_message_sizes(Document& document, const profile::Profile& profile) {
     document.not_recorded("no message with a size in the profile");
     return;
   }
-  BarChart chart{"sizes", "Messages per size bin, all functions and ranks", "message size", "messages", {},
-                 {"sent", "received"}, {{}, {}}};
+  BarChart chart{
+      "sizes", "Messages per size bin, all functions and ranks", "message size", "messages", {}, {"sent", "received"},
+      {{}, {}}};
   chart.stacked = false;
   Table table{{"size", "messages sent", "messages received"}, {}};
   for (const auto& [min_bytes, row] : bins) {
-    const std::string label = row.max_bytes ? fmt::format("{}-{}", bytes(double(min_bytes)), bytes(double(*row.max_bytes)))
-                                            : fmt::format(">= {}", bytes(double(min_bytes)));
+    const std::string label = row.max_bytes
+                                  ? fmt::format("{}-{}", bytes(double(min_bytes)), bytes(double(*row.max_bytes)))
+                                  : fmt::format(">= {}", bytes(double(min_bytes)));
     chart.categories.push_back(label);
     chart.values[0].push_back(double(row.sent));
     chart.values[1].push_back(double(row.received));
@@ -191,7 +199,11 @@ void add_matrix(Document& document, const profile::Profile& profile) {
                              : fmt::format("Bytes sent between blocks of {} consecutive ranks (row: senders, column: "
                                            "receivers), log10 scale",
                                            block),
-                  "receiver rank", "sender rank", "log10(bytes)", size, block,
+                  "receiver rank",
+                  "sender rank",
+                  "log10(bytes)",
+                  size,
+                  block,
                   std::vector<double>(std::size_t(size) * size, 0.0)};
   std::vector<double> summed(std::size_t(size) * size, 0.0);
   for (const profile::Traffic& pair : matrix.pairs)
@@ -202,8 +214,10 @@ void add_matrix(Document& document, const profile::Profile& profile) {
   std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
   Table table{{"sender", "receiver", "messages", "bytes"}, {}};
   for (std::size_t i = 0; i < pairs.size() && i < kTopPairs; ++i)
-    table.rows.push_back({{std::to_string(pairs[i].sender), true}, {std::to_string(pairs[i].receiver), true},
-                          {count(pairs[i].messages), true}, {bytes(double(pairs[i].bytes)), true}});
+    table.rows.push_back({{std::to_string(pairs[i].sender), true},
+                          {std::to_string(pairs[i].receiver), true},
+                          {count(pairs[i].messages), true},
+                          {bytes(double(pairs[i].bytes)), true}});
   document.paragraph(fmt::format("{} pairs communicated: {} in {} messages. The heaviest:", matrix.pairs.size(),
                                  bytes(double(matrix.total_bytes)), count(matrix.total_messages)));
   document.table(table);

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 namespace commtune::reports {
 
 namespace {
@@ -35,12 +37,23 @@ std::string escape_html(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -52,22 +65,32 @@ std::string escape_markdown(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else if (std::string_view("\\`*_[]|#").find(c) != std::string_view::npos) out += std::string("\\") + c;
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else if (std::string_view("\\`*_[]|#").find(c) != std::string_view::npos)
+      out += std::string("\\") + c;
+    else
+      out += c;
   }
   return out;
 }
 
 std::string tone_class(Tone tone) {
   switch (tone) {
-    case Tone::Good: return "good";
-    case Tone::Warning: return "warning";
-    case Tone::Bad: return "bad";
-    case Tone::Neutral: break;
+    case Tone::Good:
+      return "good";
+    case Tone::Warning:
+      return "warning";
+    case Tone::Bad:
+      return "bad";
+    case Tone::Neutral:
+      break;
   }
   return "";
 }
@@ -130,9 +153,14 @@ void Document::breakdown(std::string_view label, const std::vector<BarPart>& par
 }
 
 void Document::table(const Table& table) {
-  html_ += "<table>\n<tr>";
-  for (const std::string& header : table.headers) html_ += fmt::format("<th>{}</th>", escape_html(header));
-  html_ += "</tr>\n";
+  // A table of name-value rows has no headers: no header row in HTML (Markdown needs one).
+  const bool headed = std::any_of(table.headers.begin(), table.headers.end(), [](const auto& h) { return !h.empty(); });
+  html_ += "<table>\n";
+  if (headed) {
+    html_ += "<tr>";
+    for (const std::string& header : table.headers) html_ += fmt::format("<th>{}</th>", escape_html(header));
+    html_ += "</tr>\n";
+  }
   std::string separator;
   markdown_ += "|";
   for (const std::string& header : table.headers) {
@@ -180,7 +208,8 @@ void Document::chart(const Chart& chart) {
   if (chart.svg.empty()) {
     html_ += fmt::format("<figure class=\"chart-missing\"><p class=\"missing\">Chart not drawn ({}): {}</p></figure>\n",
                          escape_html(chart.title), escape_html(chart.error));
-    markdown_ += fmt::format("*Chart not drawn ({}): {}*\n\n", escape_markdown(chart.title), escape_markdown(chart.error));
+    markdown_ +=
+        fmt::format("*Chart not drawn ({}): {}*\n\n", escape_markdown(chart.title), escape_markdown(chart.error));
     return;
   }
   // The SVG comes from gnuplot, whose input held only chart_label() text: it is inlined as it is.

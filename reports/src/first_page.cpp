@@ -21,13 +21,14 @@ void add_verdict(Document& document, const profile::Profile& profile) {
   const double rank_seconds = profile.wall_time_s * std::max(1, profile.ranks_reported);
   const double communication = profile.communication_fraction;
   const double startup = rank_seconds > 0 ? (profile.startup_s + profile.shutdown_s) / rank_seconds : 0;
-  const std::string detail =
-      fmt::format("{} of the time of {} rank(s) in MPI communication, {} in MPI start-up and shut-down, {} in the "
-                  "application; wall time {}.",
-                  percent(communication), profile.ranks_reported, percent(startup),
-                  percent(rank_seconds > 0 ? profile.app_time_s / rank_seconds : 0), seconds(profile.wall_time_s));
+  const std::string detail = fmt::format(
+      "{} of the time of {} rank(s) in MPI communication, {} in MPI start-up and shut-down, {} in the "
+      "application; wall time {}.",
+      percent(communication), profile.ranks_reported, percent(startup),
+      percent(rank_seconds > 0 ? profile.app_time_s / rank_seconds : 0), seconds(profile.wall_time_s));
   if (communication >= kMpiBoundFraction)
-    document.verdict(fmt::format("MPI-bound: {} of time in MPI communication", percent(communication)), detail, Tone::Bad);
+    document.verdict(fmt::format("MPI-bound: {} of time in MPI communication", percent(communication)), detail,
+                     Tone::Bad);
   else if (communication >= kCommunicationSignificantFraction)
     document.verdict(fmt::format("Communication-significant: {} of time in MPI communication", percent(communication)),
                      detail, Tone::Warning);
@@ -57,7 +58,7 @@ void add_breakdown(Document& document, const profile::Profile& profile) {
                             : fmt::format("Time per rank, mean of blocks of {} consecutive ranks: application, MPI "
                                           "communication, MPI start-up and shut-down",
                                           block),
-                 block == 1 ? "rank" : fmt::format("ranks (blocks of {})", block),
+                 block == 1 ? "rank" : fmt::format("block i: ranks {0} i to {0} i + {1}", block, block - 1),
                  "seconds",
                  {},
                  {"application", "communication", "start-up and shut-down"},
@@ -71,9 +72,9 @@ void add_breakdown(Document& document, const profile::Profile& profile) {
       startup += profile.per_rank[r].startup_s + profile.per_rank[r].shutdown_s;
     }
     const double n = double(last - first);
-    chart.categories.push_back(block == 1 ? std::to_string(profile.per_rank[first].rank)
-                                          : fmt::format("{}-{}", profile.per_rank[first].rank,
-                                                        profile.per_rank[last - 1].rank));
+    chart.categories.push_back(
+        block == 1 ? std::to_string(profile.per_rank[first].rank)
+                   : fmt::format("{}-{}", profile.per_rank[first].rank, profile.per_rank[last - 1].rank));
     chart.values[0].push_back(app / n);
     chart.values[1].push_back(communication / n);
     chart.values[2].push_back(startup / n);
@@ -97,7 +98,8 @@ void add_metrics(Document& document, const analysis::Recommendations* recommenda
       efficiency("load balance", pop.load_balance, "mean / max useful time"),
       efficiency("communication efficiency", pop.communication_efficiency, "max useful time / run time")};
   if (pop.serialisation_estimate)
-    metrics.push_back(efficiency("serialisation (estimate)", *pop.serialisation_estimate, "max useful / ideal-network time"));
+    metrics.push_back(
+        efficiency("serialisation (estimate)", *pop.serialisation_estimate, "max useful / ideal-network time"));
   if (pop.transfer_estimate)
     metrics.push_back(efficiency("transfer (estimate)", *pop.transfer_estimate, "ideal-network time / run time"));
   document.metrics(metrics);
@@ -131,7 +133,8 @@ void add_top_recommendations(Document& document, const analysis::Recommendations
 
 }  // namespace
 
-void add_first_page(Document& document, const profile::Profile& profile, const analysis::Recommendations* recommendations) {
+void add_first_page(Document& document, const profile::Profile& profile,
+                    const analysis::Recommendations* recommendations) {
   document.section("summary", "Summary");
   add_verdict(document, profile);
   add_breakdown(document, profile);

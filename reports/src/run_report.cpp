@@ -96,7 +96,8 @@ Written write_run_report(const fs::path& run_dir, const RunReportOptions& option
     }
   }();
   const profile::Profile& profile = facts.profile;
-  Document document(fmt::format("commtune report: {}", profile.program.empty() ? "(program not recorded)" : profile.program));
+  Document document(
+      fmt::format("commtune report: {}", profile.program.empty() ? "(program not recorded)" : profile.program));
   const analysis::Recommendations* recommendations = facts.recommendations ? &*facts.recommendations : nullptr;
   add_first_page(document, profile, recommendations);
   add_run(document, profile, facts.hardware ? &*facts.hardware : nullptr);

@@ -14,7 +14,8 @@
 
 namespace commtune::reports {
 
-void add_first_page(Document& document, const profile::Profile& profile, const analysis::Recommendations* recommendations);
+void add_first_page(Document& document, const profile::Profile& profile,
+                    const analysis::Recommendations* recommendations);
 void add_run(Document& document, const profile::Profile& profile, const tuner::HardwareFingerprint* hardware);
 void add_functions(Document& document, const profile::Profile& profile);
 void add_callsites(Document& document, const profile::Profile& profile);

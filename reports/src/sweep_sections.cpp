@@ -71,7 +71,8 @@ Chart axis_chart(const SweepAxis& axis, const std::vector<tuner::PointRow>& poin
                               "interval of the median)",
                               axis.kernel, axis.label),
                   axis.label,
-                  "time per iteration (s)"};
+                  "time per iteration (s)",
+                  {}};
   chart.log_x = axis.log_x;
   for (const auto& [series, by_x] : best) {
     if (by_x.size() < 2) continue;  // a line needs two values of the parameter
@@ -122,12 +123,12 @@ void add_sweep_results(Document& document, const tuner::ResultsDb& database, con
   std::set<std::string> kernels;
   for (const tuner::PointRow& point : points) kernels.insert(point.key.kernel);
   if (kernels.empty()) {
-    document.not_recorded(fmt::format("the database {} holds no sweep points for hardware {}",
-                                      database.path().string(), hardware_id));
+    document.not_recorded(
+        fmt::format("the database {} holds no sweep points for hardware {}", database.path().string(), hardware_id));
     return;
   }
-  document.paragraph(fmt::format("{} points of {} kernel(s) measured on hardware {}.", points.size(), kernels.size(),
-                                 hardware_id));
+  document.paragraph(
+      fmt::format("{} points of {} kernel(s) measured on hardware {}.", points.size(), kernels.size(), hardware_id));
   int index = 0;
   for (const SweepAxis& axis : sweep_axes()) {
     if (!kernels.count(axis.kernel)) continue;
