@@ -254,8 +254,12 @@ Chart draw(const Heatmap& chart) {
       "8 '#7f0000')\nset cbrange [0:*]\nset key off\n",
       quoted(chart.x_label), quoted(chart.y_label), quoted(chart.value_label), number(end), number(end));
   if (chart.size <= 16 && step == 1) script += "set xtics 1\nset ytics 1\n";
-  script += fmt::format("plot '{}' using 1:2:3 with image pixels\n", (scratch.path() / "cells.dat").string());
-  return run(chart.name, chart.title, script, scratch);
+  // `with image` embeds the cells as one PNG (a data: URL): a tenth of the size of one <rect> per
+  // cell (`pixels`) and faster to render. Pixelated, so 2 x 2 cells stay 4 squares, not a blur.
+  script += fmt::format("plot '{}' using 1:2:3 with image\n", (scratch.path() / "cells.dat").string());
+  Chart drawn = run(chart.name, chart.title, script, scratch);
+  replace_all(drawn.svg, "<image ", "<image style='image-rendering:pixelated' ");
+  return drawn;
 }
 
 }  // namespace commtune::reports

@@ -21,7 +21,7 @@ nav{font-size:.9em;background:#f6f6f6;padding:.5em 1em;border-radius:6px}nav a{m
 .metric.good{border-color:#2e7d32;background:#eef7ee}.metric.warning{border-color:#ef6c00;background:#fff4e5}.metric.bad{border-color:#c62828;background:#fdecea}
 .bar{display:flex;height:1.6em;border-radius:4px;overflow:hidden;margin:.3em 0 1em;border:1px solid #bbb}
 .bar span{display:block;height:100%;font-size:.8em;color:#fff;white-space:nowrap;overflow:hidden;padding-left:.3em}
-.bar .part0{background:#0072B2}.bar .part1{background:#E69F00}.bar .part2{background:#009E73}.bar .part3{background:#CC79A7}
+.bar .part0{background:#0072B2}.bar .part1{background:#E69F00}.bar .part2{background:#009E73}.bar .part3{background:#CC79A7}.bar .part4{background:#bbbbbb;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.good{background:#eef7ee}td.warning{background:#fff4e5}td.bad{background:#fdecea}
@@ -144,7 +144,7 @@ void Document::breakdown(std::string_view label, const std::vector<BarPart>& par
   std::string listed;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const double percent = 100 * std::max(0.0, parts[i].fraction);
-    html_ += fmt::format("<span class=\"part{}\" style=\"width:{:.2f}%\">{} {:.0f}%</span>", i % 4, percent,
+    html_ += fmt::format("<span class=\"part{}\" style=\"width:{:.2f}%\">{} {:.0f}%</span>", i % 5, percent,
                          escape_html(parts[i].label), percent);
     listed += fmt::format("{}{} {:.1f}%", i ? ", " : "", escape_markdown(parts[i].label), percent);
   }

@@ -43,10 +43,15 @@ void add_verdict(Document& document, const profile::Profile& profile) {
 void add_breakdown(Document& document, const profile::Profile& profile) {
   const double rank_seconds = profile.wall_time_s * std::max(1, profile.ranks_reported);
   const auto part = [&](double value_s) { return rank_seconds > 0 ? value_s / rank_seconds : 0.0; };
-  document.breakdown("all ranks", {{"application", part(profile.app_time_s)},
-                                   {"communication", part(profile.communication_s)},
-                                   {"start-up", part(profile.startup_s)},
-                                   {"shut-down", part(profile.shutdown_s)}});
+  std::vector<BarPart> parts = {{"application", part(profile.app_time_s)},
+                                {"communication", part(profile.communication_s)},
+                                {"start-up", part(profile.startup_s)},
+                                {"shut-down", part(profile.shutdown_s)}};
+  // The wall time is the longest rank's: ranks that ended earlier leave the rest of the bar.
+  double accounted = 0;
+  for (const BarPart& each : parts) accounted += each.fraction;
+  if (accounted < 0.999) parts.push_back({"ended before the last rank", 1 - accounted});
+  document.breakdown("all ranks", parts);
   const std::size_t ranks = profile.per_rank.size();
   if (ranks == 0) {
     document.not_recorded("no per-rank times in the profile");
