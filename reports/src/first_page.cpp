@@ -108,6 +108,18 @@ void add_metrics(Document& document, const analysis::Recommendations* recommenda
   if (pop.transfer_estimate)
     metrics.push_back(efficiency("transfer (estimate)", *pop.transfer_estimate, "ideal-network time / run time"));
   document.metrics(metrics);
+  if (!recommendations->region_efficiency.empty()) {
+    Table regions{{"region", "parallel efficiency", "load balance", "communication efficiency"}, {}};
+    const auto cell = [](double value) {
+      return Cell{ratio(value), true, value >= kEfficiencyThreshold ? Tone::Good : Tone::Bad};
+    };
+    for (const analysis::PopMetrics& region : recommendations->region_efficiency)
+      regions.rows.push_back({{region.scope},
+                              cell(region.parallel_efficiency),
+                              cell(region.load_balance),
+                              cell(region.communication_efficiency)});
+    document.table(regions);
+  }
   document.paragraph(fmt::format("Computed by commtune analyze ({}); green at {} and above, red below.",
                                  pop.method.empty() ? "method not recorded" : pop.method, ratio(kEfficiencyThreshold)));
 }
