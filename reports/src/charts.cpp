@@ -16,8 +16,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // The page's colours, in series order (colour-blind safe, Okabe-Ito).
+// The timeline colours categories by their index (p2p, collective, rma, io, completion, ...):
+// completion is vermilion, far from p2p's blue.
 constexpr const char* kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                    "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+                                    "#D55E00", "#56B4E9", "#F0E442", "#000000"};
 constexpr int kColourCount = int(sizeof kColours / sizeof kColours[0]);
 // Category labels are written under the bars up to this many; beyond it the axis counts.
 constexpr std::size_t kMaxLabelledCategories = 40;

@@ -101,6 +101,10 @@ def check_page(page: pathlib.Path, sections: list[str], charts: list[str], texts
                     r"url\(\s*[\"']?(https?:|//)", r"@import"):
         if re.search(pattern, static, re.I):
             fail(f"{page}: refers to something outside the file ({pattern})")
+    ids = re.findall(r"""\sid\s*=\s*["']([^"']+)["']""", static)
+    duplicates = sorted({each for each in ids if ids.count(each) > 1}) if len(ids) < 5000 else []
+    if duplicates:
+        fail(f"{page}: ids used more than once: {duplicates[:10]}")
     dom, stderr, seconds = open_in_browser(page)
     log(f"{page}: rendered in {seconds:.2f} s (browser start included), DOM {len(dom)} characters")
     if "<h1>" not in dom or "</html>" not in dom:
