@@ -132,7 +132,8 @@ std::pair<Cell, Cell> significance(const Figures& before, const Figures& after, 
       Cell{fmt::format("p = {:.3g}, {}", comparison.test.p_value, basis), true}};
 }
 
-Table change_table(const Keyed& before, const Keyed& after, bool repeated, bool per_rank, std::size_t limit) {
+Table change_table(const std::string& what, const Keyed& before, const Keyed& after, bool repeated, bool per_rank,
+                   std::size_t limit) {
   std::vector<std::string> keys;
   for (const auto& [key, figures] : before) keys.push_back(key);
   for (const auto& [key, figures] : after)
@@ -144,7 +145,7 @@ Table change_table(const Keyed& before, const Keyed& after, bool repeated, bool 
   };
   std::stable_sort(keys.begin(), keys.end(), [&](const auto& x, const auto& y) { return largest(x) > largest(y); });
   Table table{
-      {"", "time before", "time after", "change", "calls before → after", "bytes before → after", "verdict", "test"},
+      {what, "time before", "time after", "change", "calls before → after", "bytes before → after", "verdict", "test"},
       {}};
   static const Figures none;
   for (std::size_t i = 0; i < keys.size() && i < limit; ++i) {
@@ -223,7 +224,7 @@ Written write_compare_report(const fs::path& before_dir, const fs::path& after_d
                  {"before", "after"},
                  {{}, {}}};
   chart.stacked = false;
-  const Table functions = change_table(old_functions, new_functions, repeated, true, kChartFunctions * 4);
+  const Table functions = change_table("function", old_functions, new_functions, repeated, true, kChartFunctions * 4);
   for (std::size_t i = 0; i < functions.rows.size() && i < kChartFunctions; ++i) {
     const std::string& name = functions.rows[i][0].text;
     chart.categories.push_back(name);
@@ -234,7 +235,8 @@ Written write_compare_report(const fs::path& before_dir, const fs::path& after_d
   document.chart(draw(chart));
   document.table(functions);
   document.section("callsites", "Call sites");
-  document.table(change_table(callsites_of(before), callsites_of(after), repeated, false, kTableCallsites));
+  document.table(
+      change_table("call site", callsites_of(before), callsites_of(after), repeated, false, kTableCallsites));
   fs::path html = out_base, markdown = out_base;
   html += ".html";
   markdown += ".md";
