@@ -28,8 +28,9 @@ TIMING = ("<script>addEventListener('load',()=>{document.body.getBoundingClientR
 
 def dump(browser: str, page: pathlib.Path) -> tuple[str, float]:
     started = time.monotonic()
-    result = subprocess.run([browser, "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--dump-dom", page.as_uri()],
-                            capture_output=True, text=True, timeout=120, check=True)
+    command = [browser, "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--dump-dom",
+               page.as_uri()]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     return result.stdout, time.monotonic() - started
 
 

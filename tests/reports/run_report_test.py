@@ -69,8 +69,8 @@ def browser() -> str:
 
 def open_in_browser(page: pathlib.Path) -> tuple[str, str, float]:
     """The rendered DOM, the browser's stderr (console messages are logged there) and the seconds taken."""
-    command = [browser(), "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
-               "--dump-dom", page.resolve().as_uri()]
+    command = [browser(), "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
+               "--enable-logging=stderr", "--v=0", "--dump-dom", page.resolve().as_uri()]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
