@@ -1,7 +1,8 @@
 // `commtune report DIR`: merges the rank dumps a run left in DIR/ranks into DIR/profile.json and
-// DIR/summary.txt. Ranks write those dumps when they end without MPI_Finalize (MPI_Abort, a fatal
-// signal, SIGTERM from a batch system or `commtune run --timeout`) or on a SIGUSR1 snapshot;
-// `commtune run` merges them by itself, this is for runs launched without it.
+// DIR/summary.txt, then writes the tuning report (DIR/report.html, DIR/report.md; reports/).
+// Ranks write those dumps when they end without MPI_Finalize (MPI_Abort, a fatal signal, SIGTERM
+// from a batch system or `commtune run --timeout`) or on a SIGUSR1 snapshot; `commtune run` merges
+// them by itself. `--compare BEFORE AFTER` and `--sweep --db DB` write the other two reports.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 
 #include "commands.hpp"
 #include "commtune/pmpi/run_directory.hpp"
+#include "commtune/reports/reports.hpp"
+#include "commtune/tuner/results_db.hpp"
 #include "profile/reader.hpp"
 #include "report/report.hpp"
 
@@ -41,6 +44,12 @@ namespace {
 struct ReportOptions {
   std::string dir;
   bool quiet = false;
+  std::vector<std::string> compare;  // BEFORE AFTER
+  bool sweep = false;
+  std::string database;
+  std::string hardware;
+  std::string output;  // base name of the .html and .md of --compare and --sweep
+  bool no_html = false;
 };
 
 // The summary on stdout, then where the files are on stderr, as `commtune run` says it.
@@ -65,7 +74,43 @@ void show(const fs::path& dir, const ProfileState& state) {
   }
 }
 
-void report(const ReportOptions& options) {
+// The tuning report of a run whose profile.json is readable: DIR/report.html and DIR/report.md.
+void write_tuning_report(const fs::path& dir, const ReportOptions& options) {
+  reports::RunReportOptions run_options;
+  if (!options.database.empty()) run_options.database = options.database;
+  run_options.hardware_id = options.hardware;
+  try {
+    const reports::Written written = reports::write_run_report(dir, run_options);
+    if (!options.quiet)
+      fmt::print(stderr, "commtune: report in {} and {}\n", written.html.string(), written.markdown.string());
+  } catch (const std::exception& problem) {
+    fmt::print(stderr, "commtune report: no tuning report: {}\n", problem.what());
+    throw ExitCode{1};
+  }
+}
+
+void print_written(const reports::Written& written, bool quiet) {
+  if (!quiet) fmt::print(stderr, "commtune: report in {} and {}\n", written.html.string(), written.markdown.string());
+}
+
+void compare_or_sweep(const ReportOptions& options) {
+  try {
+    if (!options.compare.empty()) {
+      const fs::path after = options.compare[1];
+      const fs::path out = options.output.empty() ? after / "compare" : fs::path(options.output);
+      print_written(reports::write_compare_report(options.compare[0], after, out), options.quiet);
+      return;
+    }
+    const fs::path database = options.database.empty() ? tuner::ResultsDb::default_path() : fs::path(options.database);
+    const fs::path out = options.output.empty() ? fs::path("commtune-sweep-report") : fs::path(options.output);
+    print_written(reports::write_sweep_report(database, options.hardware, out), options.quiet);
+  } catch (const reports::ReportError& problem) {
+    fmt::print(stderr, "commtune report: {}\n", problem.what());
+    throw ExitCode{1};
+  }
+}
+
+void merge_and_show(const ReportOptions& options) {
   const fs::path dir = fs::absolute(options.dir).lexically_normal();
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
@@ -86,6 +131,7 @@ void report(const ReportOptions& options) {
     });
     if (!later_run) {
       if (!options.quiet) show(dir, before);
+      if (!options.no_html) write_tuning_report(dir, options);
       return;
     }
   }
@@ -93,6 +139,7 @@ void report(const ReportOptions& options) {
     if (before.readable) {
       // The partial profile from an earlier merge whose dumps have been removed since.
       if (!options.quiet) show(dir, before);
+      if (!options.no_html) write_tuning_report(dir, options);
       return;
     }
     if (before.exists) {
@@ -123,6 +170,19 @@ void report(const ReportOptions& options) {
     after.complete = result.complete;
     show(dir, after);
   }
+  if (!options.no_html) write_tuning_report(dir, options);
+}
+
+void report(const ReportOptions& options) {
+  if (!options.compare.empty() || options.sweep) {
+    compare_or_sweep(options);
+    return;
+  }
+  if (options.dir.empty()) {
+    fmt::print(stderr, "commtune report: DIR is required (or --compare BEFORE AFTER, or --sweep)\n");
+    throw ExitCode{2};
+  }
+  merge_and_show(options);
 }
 
 }  // namespace
@@ -131,15 +191,26 @@ void add_report_command(CLI::App& app) {
   auto options = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand(
       "report",
-      "Merge the rank dumps a run left in DIR/ranks (rank-*.json: ranks that ended without MPI_Finalize,\n"
-      "or SIGUSR1 snapshots) into DIR/profile.json and DIR/summary.txt, and print the summary.\n"
+      "The tuning report of a run: DIR/report.html (one self-contained file with charts) and DIR/report.md,\n"
+      "after merging the rank dumps a run left in DIR/ranks (rank-*.json: ranks that ended without\n"
+      "MPI_Finalize, or SIGUSR1 snapshots) into DIR/profile.json and DIR/summary.txt (summary printed).\n"
       "The profile is partial (complete: false) unless every rank reached MPI_Finalize.\n"
       "  commtune report commtune-app-20250101-120000\n"
-      "A complete profile.json (written at MPI_Finalize) is left as it is and its summary printed.\n"
-      "`commtune run` merges by itself; this is for launches with LD_PRELOAD set by hand.\n"
-      "Exits with 2 when DIR has neither rank dumps nor a profile.json.");
-  cmd->add_option("DIR", options->dir, "The run's output directory (COMMTUNE_OUTPUT)")->required();
+      "  commtune report DIR --db results.sqlite          (adds the sweep results of the run's hardware)\n"
+      "  commtune report --compare BEFORE AFTER           (AFTER/compare.html and .md)\n"
+      "  commtune report --sweep --db results.sqlite      (commtune-sweep-report.html and .md)\n"
+      "Charts need gnuplot (Debian gnuplot-nox). Exits with 2 when DIR has neither rank dumps nor a\n"
+      "profile.json, with 1 when a report cannot be written.");
+  cmd->add_option("DIR", options->dir, "The run's output directory (COMMTUNE_OUTPUT)");
   cmd->add_flag("--quiet", options->quiet, "Print only errors (no summary, no paths)");
+  cmd->add_option("--compare", options->compare,
+                  "Compare two runs: BEFORE AFTER (run directories, or folders of repeated runs' directories)")
+      ->expected(2);
+  cmd->add_flag("--sweep", options->sweep, "A report of the sweep results in the database alone");
+  cmd->add_option("--db", options->database, "Results database (default for --sweep: the user's database)");
+  cmd->add_option("--hardware", options->hardware, "Hardware fingerprint id whose sweep results to show");
+  cmd->add_option("-o,--output", options->output, "Base name of the .html and .md of --compare and --sweep");
+  cmd->add_flag("--no-html", options->no_html, "Only merge and summarise; no report.html / report.md");
   cmd->callback([options] { report(*options); });
 }
 
