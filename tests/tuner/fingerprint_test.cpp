@@ -87,13 +87,15 @@ TEST(Fingerprint, OnlyTheBtlDiffersAndTheIdsDiffer) {
   EXPECT_EQ(shared_memory.identity()["launch"]["transport"], "pml=ob1 btl=vader,self");
 }
 
-TEST(Fingerprint, CalibrationIsStoredButNotIdentifying) {
+TEST(Fingerprint, CalibrationAndRanksPerNodeAreStoredButNotIdentifying) {
   HardwareFingerprint a = open_mpi_fingerprint({});
   HardwareFingerprint b = a;
   a.calibration = {.points = {{8, 100, 1.2, 6.5}, {1 << 20, 20, 310.0, 3380}}, .ranks = 2, .peer_rank = 1};
   b.calibration = {.points = {{8, 90, 1.5, 5.3}}, .ranks = 4, .peer_rank = 2, .same_node = false};
   EXPECT_EQ(a.id(), b.id());
   b.launch.ranks_per_node = 2;
+  EXPECT_EQ(a.id(), b.id());  // how many ranks a launch put on a node is no property of the machine
+  b.launch.nodes = 2;
   EXPECT_NE(a.id(), b.id());
   HardwareFingerprint other_machine = a;
   other_machine.topology = synthetic_topology("pack:1 numa:1(memory=8GB) core:8 pu:2");

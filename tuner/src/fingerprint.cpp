@@ -184,14 +184,11 @@ std::string describe_transport(const MpiLibrary& mpi, const LaunchSettings& sett
 
 nlohmann::json HardwareFingerprint::identity() const {
   const std::string transport = launch.transport.empty() ? describe_transport(mpi, launch) : launch.transport;
-  return {{"topology", topology_json(topology)},
-          {"mpi", {{"implementation", mpi.implementation}, {"version", mpi.version}, {"device", mpi.device}}},
-          {"launch",
-           {{"mca", launch.mca},
-            {"environment", launch.environment},
-            {"nodes", launch.nodes},
-            {"ranks_per_node", launch.ranks_per_node},
-            {"transport", transport}}}};
+  return {
+      {"topology", topology_json(topology)},
+      {"mpi", {{"implementation", mpi.implementation}, {"version", mpi.version}, {"device", mpi.device}}},
+      {"launch",
+       {{"mca", launch.mca}, {"environment", launch.environment}, {"nodes", launch.nodes}, {"transport", transport}}}};
 }
 
 std::string HardwareFingerprint::id() const {
@@ -231,6 +228,7 @@ nlohmann::json HardwareFingerprint::to_json() const {
   nlohmann::json document = identity();
   document["schema"] = kHardwareSchema;
   document["id"] = id();
+  document["launch"]["ranks_per_node"] = launch.ranks_per_node;  // recorded, not identifying
   document["calibration"] = calibration.empty() ? nlohmann::json(nullptr) : calibration.to_json();
   return document;
 }

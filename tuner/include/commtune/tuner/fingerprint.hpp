@@ -57,9 +57,10 @@ MpiLibrary parse_mpi_library(const std::string& text);
 struct LaunchSettings {
   std::map<std::string, std::string> mca;          // Open MPI parameter name (no prefix) -> value
   std::map<std::string, std::string> environment;  // other variables (MPIR_CVAR_*, UCX_*, FI_*) -> value
-  int nodes = 1;
-  int ranks_per_node = 1;
-  std::string transport;  // set by the caller, or describe_transport() when empty
+  int nodes = 1;                                   // identifying: one node has no inter-node link
+  int ranks_per_node = 1;  // recorded, not identifying: a run's rank count is no property of the machine,
+                           // and a profile must meet the sweeps of its machine whatever their rank counts
+  std::string transport;   // set by the caller, or describe_transport() when empty
 };
 inline constexpr const char* kSettingPrefixes[] = {"OMPI_MCA_", "MPIR_CVAR_", "UCX_", "FI_"};
 
