@@ -153,6 +153,21 @@ TEST(Batching, WithoutMemcpyRateCopiesAreCostedAtTheIntraNodeBandwidth) {
   EXPECT_DOUBLE_EQ(copy->value, shared_memory().bandwidth_bytes_per_s());
 }
 
+TEST(Batching, SpreadIsTakenOverTheRanksThatCalledTheSite) {
+  // Called by 1 of 2 ranks: the profile's cv is 1 (the other rank counts as 0), the callers' is 0.
+  auto senders_only = site(1, "MPI_Send", 64, 10000, 0.5);
+  senders_only.calls = 10000;
+  senders_only.imbalance_cv = 1.0;
+  const auto made = run(recommend_batching, workload({senders_only}), models_with(shared_memory()));
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made.front().gain.significant);
+  auto spread = site(1, "MPI_Send", 64, 10000, 0.5);
+  spread.imbalance_cv = 1.0;  // two callers, one with no time at all
+  const auto wide = run(recommend_batching, workload({spread}), models_with(shared_memory()));
+  ASSERT_EQ(wide.size(), 1u);
+  EXPECT_LT(wide.front().gain.ci_low_s, made.front().gain.ci_low_s);
+}
+
 TEST(Batching, LargeMessagesAreNotLatencyBound) {
   const auto signature = workload({site(1, "MPI_Send", 1 << 20, 10000, 0.5)});
   EXPECT_TRUE(run(recommend_batching, signature, models_with(shared_memory())).empty());
@@ -188,7 +203,7 @@ TEST(Batching, GainIsBoundedByTheTimeAtTheSite) {
 
 TEST(Batching, NotSignificantWhenTheIntervalIncludesZero) {
   LinkModel unsure = shared_memory();
-  unsure.quality = held_out(2.0, 5.0);  // held-out errors of several hundred per cent
+  unsure.quality = held_out(20.0, 50.0);  // held-out errors of thousands of per cent
   const auto made = run(recommend_batching, workload({site(1, "MPI_Send", 64, 10000, 0.5)}), models_with(unsure));
   ASSERT_EQ(made.size(), 1u);
   EXPECT_LT(made.front().gain.ci_low_s, 0);

@@ -102,8 +102,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   });
   const double after_s = best.seconds_per_message;
   const double fraction = 1 - after_s / before_s;
-  const double error = std::hypot(model_error_95(link->quality), model_error_95(best.model->quality));
-  out.gain = fraction_gain(site_time_s, fraction, error * std::hypot(before_s, after_s) / before_s,
+  // Before: the link alone; after: the codec's cost and the link.
+  const double link_error = model_error_95(link->quality);
+  const double after_error = std::hypot(link_error, model_error_95(best.model->quality));
+  out.gain = fraction_gain(site_time_s, fraction, ratio_half_width(after_s / before_s, after_error, link_error),
                            measurement_error_95(site, input.signature.ranks), wall_s);
 
   out.evidence.push_back({"link time of one message (model, " + link_name + ")", before_s, "s", link->source});

@@ -75,8 +75,19 @@ double model_error_95(const FitQuality& quality) {
   return p90 * 1.96 / 1.645;
 }
 
+double ratio_half_width(double ratio, double after_error, double before_error) {
+  return std::abs(ratio) * std::hypot(after_error, before_error);
+}
+
 double measurement_error_95(const SiteSignature& site, int ranks) {
-  return 1.96 * site.imbalance_cv / std::sqrt(double(std::max(ranks, 1)));
+  // The profile's cv counts ranks that never called the site as 0: a site of the senders only would
+  // look maximally spread. Over the k ranks that called it: cv_k^2 = k (cv_n^2 + 1) / n - 1.
+  const int n = std::max(ranks, 1);
+  const int k =
+      site.calls_per_rank > 0 ? std::clamp(int(std::lround(double(site.calls) / site.calls_per_rank)), 1, n) : n;
+  const double second_moment_ratio = (site.imbalance_cv * site.imbalance_cv + 1) * double(k) / double(n);
+  const double cv_callers = std::sqrt(std::max(0.0, second_moment_ratio - 1));
+  return 1.96 * cv_callers / std::sqrt(double(k));
 }
 
 PredictedGain fraction_gain(double site_time_s, double fraction, double fraction_half_width, double measurement_error,

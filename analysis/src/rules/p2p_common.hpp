@@ -32,7 +32,12 @@ const OverlapModel* overlap_for(const HardwareModels& models, const std::string&
 // held-out points, gets kDescriptionError.
 inline constexpr double kDescriptionError = 0.25;
 double model_error_95(const FitQuality& quality);
-// 95 % relative half-width of a site's per-rank mean time: 1.96 x cv / sqrt(ranks).
+// The gain fraction of a change is 1 - after / before with both times from models: its 95 %
+// half-width is that of the ratio, ratio x sqrt(after_error^2 + before_error^2) (relative errors,
+// taken as independent). The measured time the fraction applies to is the site's, not the models'.
+double ratio_half_width(double ratio, double after_error, double before_error);
+// 95 % relative half-width of a site's per-rank mean time: 1.96 x cv / sqrt(k) over the k ranks
+// that called it (`ranks`: the ranks reported, over which the profile's cv is taken).
 double measurement_error_95(const SiteSignature& site, int ranks);
 
 // A gain of `fraction` (in [fraction - fraction_half_width, fraction + fraction_half_width] at 95 %
