@@ -194,7 +194,7 @@ TEST(Batching, WithoutLinkModelThePatternIsNamedButNotSignificant) {
 TEST(Batching, GainIsBoundedByTheTimeAtTheSite) {
   // The site spent 5 ms of which 4 ms waiting: batching cannot save more than 1 ms.
   auto small = site(1, "MPI_Send", 8, 100000, 0.005);
-  small.wait = profile::WaitState{"late_receiver", 0.008, 10, 0.004, 0};
+  small.wait = profile::WaitState{"late_receiver", 0.004, 10, 0.004, 0};  // only one rank waits
   const auto made = run(recommend_batching, workload({small}), models_with(slow_link()));
   ASSERT_EQ(made.size(), 1u);
   EXPECT_NEAR(made.front().gain.bound_s, 0.001, 1e-12);
@@ -257,7 +257,7 @@ TEST(Compression, WithoutCodecModelNotSignificant) {
 
 SiteSignature late_sender_site() {
   auto receive = site(1, "MPI_Recv", 4096, 1000, 0.4);
-  receive.wait = profile::WaitState{"late_sender", 0.6, 1000, 0.3, 0};
+  receive.wait = profile::WaitState{"late_sender", 0.3, 1000, 0.3, 0};  // only rank 0 waits
   receive.compute_between_calls_s = 5e-4;  // 0.5 s of computation beside the 0.3 s of waiting
   return receive;
 }
@@ -271,6 +271,20 @@ TEST(Nonblocking, LateSenderWaitingIsHiddenBehindComputation) {
   expect_bounded(nonblocking, 0.4);
   EXPECT_EQ(nonblocking.apply.component, "commtune::kernels::RequestWindow");
   EXPECT_TRUE(nonblocking.parameters.count("window"));
+}
+
+TEST(Nonblocking, WaitingEveryRankSharesIsTransferAndGoesToOverlap) {
+  // Both ranks wait 0.3 s: the data in flight of a balanced exchange, not a late partner.
+  auto balanced = late_sender_site();
+  balanced.wait = profile::WaitState{"late_sender", 0.6, 1000, 0.3, 0};
+  const HardwareModels models = models_with(shared_memory());
+  EXPECT_TRUE(run(recommend_nonblocking, workload({balanced}), models).empty());
+  const auto overlap = run(recommend_overlap, workload({balanced}), models);
+  ASSERT_EQ(overlap.size(), 1u);
+  const auto exposed = std::find_if(overlap.front().evidence.begin(), overlap.front().evidence.end(),
+                                    [](const Evidence& evidence) { return evidence.what.find("transfer time") == 0; });
+  ASSERT_NE(exposed, overlap.front().evidence.end());
+  EXPECT_DOUBLE_EQ(exposed->value, 0.4);  // all of the site's time
 }
 
 TEST(Nonblocking, NoWaitingOrNonblockingCallsIsNotThePattern) {

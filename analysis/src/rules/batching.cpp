@@ -85,12 +85,13 @@ void add_site_evidence(Recommendation& out, const SiteSignature& site, double si
   if (site.distinct_peers > 0)
     out.evidence.push_back({"peers per rank", double(site.distinct_peers), "ranks",
                             site.peers_from_trace ? "trace" : "profile.json comm_matrix (one partner per rank)"});
-  out.evidence.push_back({"time at the site, slowest rank, without waiting", site_time_s, "s", source});
+  out.evidence.push_back(
+      {"time at the site, slowest rank, without waiting for late partners", site_time_s, "s", source});
 }
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double site_time_s = std::max(0.0, site.time_per_rank_max_s - (site.wait ? site.wait->per_rank_max_s : 0));
+  const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
   Recommendation out;

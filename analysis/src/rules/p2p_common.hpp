@@ -19,6 +19,15 @@ bool is_blocking_p2p(const std::string& function);
 bool is_send(const std::string& function);
 bool is_point_to_point(const SiteSignature& site);
 
+// The waiting at a site caused by late partners, on the slowest rank: its wait minus the waiting
+// every calling rank shares. A balanced exchange's "waiting" (each rank waits the same for data in
+// flight) is the transfer itself, which batching, compression and overlap act on; what the slowest
+// rank waits beyond it is lateness, which only nonblocking calls can hide. The shared part is the
+// lower bound of the least-waiting rank's wait: total - (callers - 1) x max, at least 0.
+double late_partner_wait_s(const SiteSignature& site, int ranks);
+// The site's time on its slowest rank without the late partners' part of it.
+double time_without_lateness_s(const SiteSignature& site, int ranks);
+
 // The link a site's messages take: inter-node when most of its peer bytes cross nodes (or, peers
 // unknown, when the run spans nodes), intra-node otherwise; nullptr when the models have none.
 // `name` says which and why.
