@@ -126,6 +126,33 @@ void check_pop(const profile::Profile& run, const analysis::PopMetrics& pop) {
            "POP serialisation x transfer = communication efficiency");
 }
 
+// Named regions: POP metrics per region from a trace (each region whose sites the trace saw), a
+// note without one.
+void check_regions(const profile::Profile& run, const analysis::WorkloadSignature& signature) {
+  std::set<std::string> named;
+  for (const auto& region : run.regions)
+    if (!region.name.empty() && region.calls > 0) named.insert(region.name);
+  if (named.empty()) return;
+  if (!signature.traced) {
+    const bool noted = std::any_of(signature.notes.begin(), signature.notes.end(), [](const std::string& note) {
+      return note.find("per region") != std::string::npos;
+    });
+    expect(noted, "untraced: a note says per-region POP metrics need a trace");
+    return;
+  }
+  for (const auto& name : named) {
+    const auto found = std::find_if(signature.regions.begin(), signature.regions.end(),
+                                    [&](const analysis::PopMetrics& pop) { return pop.scope == name; });
+    expect(found != signature.regions.end(), "POP metrics of region " + name);
+    if (found == signature.regions.end()) continue;
+    expect(found->load_balance > 0 && found->load_balance <= 1, "region " + name + ": load balance in (0, 1]");
+    expect(found->communication_efficiency >= 0 && found->communication_efficiency <= 1,
+           "region " + name + ": communication efficiency in [0, 1]");
+    expect(close(found->parallel_efficiency, found->load_balance * found->communication_efficiency),
+           "region " + name + ": parallel = load balance x communication");
+  }
+}
+
 struct ExpectedSite {
   std::string function;
   double mean_bytes = 0;
@@ -193,6 +220,7 @@ int main(int argc, char** argv) {
       expect(any_traced_peers, "some site has peers from the trace (sites joined by module + offset)");
       expect(any_traced_gaps, "some site has compute between calls from the trace");
     }
+    check_regions(run, signature);
     for (const auto& site : expected) check_expected(signature, site);
   } catch (const std::exception& error) {
     std::printf("FAILED: %s\n", error.what());
