@@ -55,6 +55,16 @@ std::optional<BatchPlan> plan_batches(const LinkModel& link, double memcpy_bytes
   return plans.front();
 }
 
+// The rate at which messages are packed and unpacked: memcpy's when measured; else the intra-node
+// link's bandwidth (on shared memory a transfer is at least one copy, so memcpy is at least as fast:
+// the packing cost is over- rather than under-estimated); else this link's.
+double copy_rate(const HardwareModels& models, const LinkModel* link) {
+  if (models.memcpy_bytes_per_s > 0) return models.memcpy_bytes_per_s;
+  if (models.intra_node && models.intra_node->bandwidth_bytes_per_s() > 0)
+    return models.intra_node->bandwidth_bytes_per_s();
+  return link != nullptr ? link->bandwidth_bytes_per_s() : 0;
+}
+
 bool has_pattern(const SiteSignature& site, const LinkModel* link) {
   if (!is_point_to_point(site) || !is_send(site.function)) return false;
   if (site.fraction_of_run < kMinSiteFraction || site.calls_per_rank < kMinMessagesPerRank) return false;
@@ -75,12 +85,13 @@ void add_site_evidence(Recommendation& out, const SiteSignature& site, double si
   if (site.distinct_peers > 0)
     out.evidence.push_back({"peers per rank", double(site.distinct_peers), "ranks",
                             site.peers_from_trace ? "trace" : "profile.json comm_matrix (one partner per rank)"});
-  out.evidence.push_back({"time at the site, slowest rank, without waiting", site_time_s, "s", source});
+  out.evidence.push_back(
+      {"time at the site, slowest rank, without waiting for late partners", site_time_s, "s", source});
 }
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double site_time_s = std::max(0.0, site.time_per_rank_max_s - (site.wait ? site.wait->per_rank_max_s : 0));
+  const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
   Recommendation out;
@@ -89,7 +100,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   add_site_evidence(out, site, site_time_s);
   out.apply.component = "commtune::kernels::batching::MessageAggregator";
 
-  const double memcpy_rate = input.models.memcpy_bytes_per_s;
+  const double memcpy_rate = copy_rate(input.models, link);
   std::optional<BatchPlan> plan;
   if (link != nullptr && memcpy_rate > 0) plan = plan_batches(*link, memcpy_rate, site);
   if (!plan) {
@@ -106,16 +117,23 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double after_s = plan->seconds_per_message;
   const double fraction = 1 - after_s / before_s;
   const double error = model_error_95(link->quality);
-  const double fraction_half_width = error * std::hypot(before_s, after_s) / before_s;
+  const double fraction_half_width = ratio_half_width(after_s / before_s, error, error);
   out.gain = fraction_gain(site_time_s, fraction, fraction_half_width,
                            measurement_error_95(site, input.signature.ranks), wall_s);
 
   out.evidence.push_back({"link time of one message (model, " + link_name + ")", before_s, "s", link->source});
+  // Far above the model when the sends wait for something else (flow control, a slow receiver):
+  // batching's fraction of that time is then less sure than the interval says.
+  out.evidence.push_back({"measured time per message (site time without waiting / messages per rank)",
+                          site.calls_per_rank > 0 ? site_time_s / site.calls_per_rank : 0, "s", profile_source(site)});
   out.evidence.push_back({"time per message batched (model: batch time / messages + copies)", after_s, "s",
                           link->source + "; memcpy " + input.models.source});
   out.evidence.push_back({"link model held-out median relative error", link->quality.median_abs_relative_error, "ratio",
                           link->quality.method});
-  out.evidence.push_back({"memcpy rate", memcpy_rate, "bytes/s", input.models.source});
+  out.evidence.push_back({input.models.memcpy_bytes_per_s > 0 ? "memcpy rate"
+                                                              : "copy rate (memcpy unknown: the intra-node link's "
+                                                                "bandwidth, at most memcpy's)",
+                          memcpy_rate, "bytes/s", input.models.source});
 
   // Flush at latest when a batch would have filled at the rate the site sends: no message waits
   // longer than the program took to produce the batch, capped at 1 ms.
