@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "commtune/analysis/recommend.hpp"
+#include "commtune/analysis/runtime_settings.hpp"
 #include "commtune/analysis/signature.hpp"
 #include "commtune/pmpi/run_directory.hpp"
 #include "commtune/tuner/fingerprint.hpp"
@@ -88,6 +89,7 @@ HardwareModels choose_models(const AnalyzeOptions& options, const std::string& r
   }
   const tuner::ResultsDb db(database, tuner::ResultsDb::Mode::ReadOnly);
   HardwareModels models = fit_models(db, id);
+  models.collectives = collective_algorithm_models(db, id);
   if (models.source.empty()) models.source = "database " + database.string();
   return models;
 }
