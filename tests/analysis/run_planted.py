@@ -12,7 +12,7 @@ usage:
       Runs EXE under `commtune run -o DIR/out`, then `commtune analyze DIR/out --db DB`, reads
       DIR/out/recommendations.yaml and checks it:
         --expect T       the top significant recommendation is technique T and names the call site
-                         on the line of FILE.c marked "PLANTED: T" (as file:line);
+                         on the line after the one of FILE.c marked "PLANTED: T" (as file:line);
         --expect-none    no recommendation is significant;
         --expect-not T   no significant recommendation of technique T.
       --kernel-agrees (compression): the batching kernel, configured like the planted exchange,
@@ -76,12 +76,12 @@ def launcher(options, ranks: int) -> list[str]:
 
 
 def planted_location(source: pathlib.Path, technique: str) -> str:
-    """file:line of the line marked "PLANTED: technique" (exactly one)."""
+    """file:line of the call on the line after the one marked "PLANTED: technique" (exactly one)."""
     lines = [n for n, text in enumerate(source.read_text().splitlines(), 1)
              if re.search(rf"PLANTED: {re.escape(technique)}\b", text)]
     if len(lines) != 1:
         raise SystemExit(f"run_planted: FAILED: {source} has {len(lines)} lines marked 'PLANTED: {technique}'")
-    return f"{source.name}:{lines[0]}"
+    return f"{source.name}:{lines[0] + 1}"
 
 
 def describe(recommendation: dict) -> str:

@@ -31,8 +31,9 @@ int main(int argc, char** argv) {
     fill_halo(out, rank, step);
     uint64_t interior = 0;
     if (!options.fixed) {
+      /* PLANTED: overlap (the call below) */
       MPI_Sendrecv(out, kHaloBytes, MPI_BYTE, right, 3, in, kHaloBytes, MPI_BYTE, left, 3, MPI_COMM_WORLD,
-                   MPI_STATUS_IGNORE); /* PLANTED: overlap */
+                   MPI_STATUS_IGNORE);
       interior = planted_compute((uint64_t)(rank * 131 + step), kInteriorUnits);
     } else {
       MPI_Request requests[2];

@@ -69,8 +69,9 @@ int main(int argc, char** argv) {
     checksum += planted_compute((uint64_t)(rank + step), kUnitsPerStep);
     fill_ids(out, kBlockBytes / sizeof *out, rank, step);
     if (!options.fixed) {
+      /* PLANTED: compression (the call below) */
       MPI_Sendrecv(out, kBlockBytes, MPI_BYTE, right, 7, in, kBlockBytes, MPI_BYTE, left, 7, MPI_COMM_WORLD,
-                   MPI_STATUS_IGNORE); /* PLANTED: compression */
+                   MPI_STATUS_IGNORE);
     } else {
       int packed = compress_block(options.codec, out, kBlockBytes, packed_out, capacity);
       if (packed < 0) MPI_Abort(MPI_COMM_WORLD, 3);

@@ -44,8 +44,9 @@ int main(int argc, char** argv) {
     checksum += planted_compute((uint64_t)(rank + step), kUnitsPerStep);
     fill(heavy_out, kHeavyBytes, rank, step);
     fill(light_out, kLightBytes, rank, step);
+    /* PLANTED: topology (the call below) */
     MPI_Sendrecv(heavy_out, kHeavyBytes, MPI_BYTE, heavy_peer, 4, heavy_in, kHeavyBytes, MPI_BYTE, heavy_peer, 4, comm,
-                 MPI_STATUS_IGNORE); /* PLANTED: topology */
+                 MPI_STATUS_IGNORE);
     MPI_Sendrecv(light_out, kLightBytes, MPI_BYTE, light_peer, 5, light_in, kLightBytes, MPI_BYTE, light_peer, 5, comm,
                  MPI_STATUS_IGNORE);
     checksum = planted_hash(checksum, heavy_in, 256);

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       int owner = options.fixed ? task % size : task / per_rank;
       if (owner == rank) local += planted_compute((uint64_t)(task + step * kTasks), (task + 1) * kUnitsPerTaskId);
     }
-    MPI_Allreduce(&local, &global, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD); /* PLANTED: load_balance */
+    /* PLANTED: load_balance (the call below) */
+    MPI_Allreduce(&local, &global, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     checksum = planted_hash(checksum, &global, sizeof global);
   }
   if (rank != 0) checksum = 0; /* every rank holds the same value: count it once */

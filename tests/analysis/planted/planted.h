@@ -1,7 +1,8 @@
 /* What the planted programs share: the --fixed switch, a deterministic computation whose cost is
  * set in work units, a checksum both modes must agree on, and the line rank 0 prints at the end.
  * Each program marks the MPI call of its planted problem with a comment "PLANTED: <technique>" on
- * the same line: the tests find the expected call site (file:line) there, never by a number. */
+ * the line before the call: the tests find the expected call site (file:line) there, never by a
+ * number. */
 #ifndef PLANTED_H
 #define PLANTED_H
 

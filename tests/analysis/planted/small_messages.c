@@ -17,8 +17,9 @@ static uint64_t exchange_one_by_one(int rank, int right, int left, long messages
   uint64_t hash = PLANTED_HASH_SEED;
   for (long i = 0; i < messages; ++i) {
     fill_message(out, rank, i);
+    /* PLANTED: batching (the call below) */
     MPI_Sendrecv(out, kMessageBytes, MPI_BYTE, right, 1, in, kMessageBytes, MPI_BYTE, left, 1, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE); /* PLANTED: batching */
+                 MPI_STATUS_IGNORE);
     hash = planted_hash(hash, in, kMessageBytes);
   }
   return hash;
