@@ -47,6 +47,11 @@ static inline uint64_t planted_hash(uint64_t hash, const void* data, size_t byte
   for (size_t i = 0; i < bytes; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
   return hash;
 }
+/* The same over 64-bit words (8 times fewer steps: these programs are built with -O0). */
+static inline uint64_t planted_hash_words(uint64_t hash, const uint64_t* words, size_t count) {
+  for (size_t i = 0; i < count; ++i) hash = (hash ^ words[i]) * 1099511628211ull;
+  return hash;
+}
 #define PLANTED_HASH_SEED 14695981039346656037ull
 
 /* Deterministic computation of `units` steps (planted_advance continues one: split into pieces it
