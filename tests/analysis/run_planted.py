@@ -203,7 +203,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--expect-not", default="")
     parser.add_argument("--kernel-agrees", action="store_true")
     parser.add_argument("--kernel-codec", default="lz4")
-    options = parser.parse_args(argv)
+    options = parser.parse_intermixed_args(argv)
     if options.link == "shaped" and not options.shaper:
         parser.error("--link shaped needs --shaper scripts/shaped-link.sh")
     if options.action == "sweeps":

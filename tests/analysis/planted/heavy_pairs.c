@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
     if (world_rank == 0) fprintf(stderr, "heavy_pairs needs 4 ranks, got %d\n", size);
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  /* Logical rank L runs on world rank placement[L] in the fixed mode: heavy pairs (0,2), (1,3)
-   * become world neighbours (0,1), (2,3). */
+  /* In the fixed mode world rank W plays logical rank logical_of_world[W]: the heavy pairs (0,2)
+   * and (1,3) then run on world ranks (0,1) and (2,3), which block placement puts on one node. */
   static const int logical_of_world[4] = {0, 2, 1, 3};
   MPI_Comm comm = MPI_COMM_WORLD;
   if (options.fixed) MPI_Comm_split(MPI_COMM_WORLD, 0, logical_of_world[world_rank], &comm);
