@@ -18,6 +18,7 @@ void add_export_command(CLI::App& app);
 void add_results_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
+void add_analyze_command(CLI::App& app);
 
 // The preload library that matches this `commtune`: $COMMTUNE_PRELOAD if set, else next to the
 // executable in the build tree or the install tree. Empty when none is found.

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   commtune::cli::add_results_command(app);
   commtune::cli::add_sweep_command(app);
   commtune::cli::add_replay_command(app);
+  commtune::cli::add_analyze_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

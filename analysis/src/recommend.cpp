@@ -8,7 +8,12 @@ namespace {
 
 // Every technique's rule, once.
 const std::vector<Rule>& rules() {
-  static const std::vector<Rule> kRules{};
+  static const std::vector<Rule> kRules{
+      recommend_batching,
+      recommend_compression,
+      recommend_nonblocking,
+      recommend_overlap,
+  };
   return kRules;
 }
 
