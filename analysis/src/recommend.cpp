@@ -13,6 +13,9 @@ const std::vector<Rule>& rules() {
       recommend_compression,
       recommend_nonblocking,
       recommend_overlap,
+      recommend_load_balance,
+      recommend_topology,
+      recommend_runtime_settings,
   };
   return kRules;
 }

@@ -94,6 +94,22 @@ struct LoadBalanceModel {
   int points = 0;
 };
 
+// One collective algorithm measured on this machine (kernel overlap, variant blocking, compute_us 0:
+// one blocking MPI_Allreduce or MPI_Bcast per iteration), with the setting that selected it.
+struct CollectiveAlgorithmModel {
+  std::string collective;  // allreduce, bcast
+  std::string mpi;        // "openmpi" (coll_tuned_<collective>_algorithm) or "mpich" (MPIR_CVAR_<COLL>_INTRA_ALGORITHM)
+  std::string algorithm;  // the MPI's name for it; "default" for the library's own choice
+  int algorithm_id = 0;   // Open MPI's number (0: its built-in decision); 0 for MPICH
+  int comm_size = 0;
+  std::uint64_t message_bytes = 0;  // per rank (datatype size x count)
+  double median_s = 0;              // one call
+  double ci_low_s = 0;
+  double ci_high_s = 0;
+  int samples = 0;
+  std::string source;  // "database <hardware id> point <id>"
+};
+
 struct HardwareModels {
   std::string hardware_id;  // the fingerprint the database points belong to; empty for a description
   std::string source;       // "database FILE", "description FILE", or "none"
@@ -105,6 +121,8 @@ struct HardwareModels {
   std::vector<CodecModel> codecs;
   std::vector<OverlapModel> overlap;
   std::vector<LoadBalanceModel> load_balance;
+  std::vector<CollectiveAlgorithmModel> collectives;
+  std::vector<std::string> hosts;  // node names (a description's); empty when unknown
   std::vector<std::string> notes;  // what is missing and which sweep would supply it
 };
 
