@@ -457,6 +457,22 @@ std::vector<double> ResultsDb::samples(std::int64_t point_id) const {
   return values;
 }
 
+std::vector<std::map<std::string, double>> ResultsDb::launch_metrics(std::int64_t point_id) const {
+  Statement select(*this,
+                   "SELECT l.metrics FROM launches l WHERE l.point_id = ?1 "
+                   "AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.launch_id = l.id) ORDER BY l.id");
+  select.bind(1, point_id);
+  std::vector<std::map<std::string, double>> launches;
+  while (select.step()) {
+    std::map<std::string, double> metrics;
+    for (const auto& [name, value] : nlohmann::json::parse(select.text(0)).items()) {
+      if (value.is_number()) metrics[name] = value.get<double>();
+    }
+    launches.push_back(std::move(metrics));
+  }
+  return launches;
+}
+
 std::vector<PointRow> ResultsDb::list_points(const PointFilter& filter) const {
   Statement select(*this,
                    "SELECT p.id, p.sweep_id, p.hardware_id, p.kernel, p.params, p.settings, p.ranks, p.status, "

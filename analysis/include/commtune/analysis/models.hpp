@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -44,6 +45,7 @@ struct LinkModel {
   std::string source;                 // "database <hardware id>: 31 points of kernel nonblocking", "description FILE"
   std::vector<LinkSegment> segments;  // by from_bytes; the first starts at 0
   FitQuality quality;
+  std::uint64_t measured_up_to_bytes = 0;  // the largest size measured; 0 for a description
 
   double seconds(std::uint64_t bytes) const {
     if (segments.empty()) return 0;
@@ -124,6 +126,13 @@ struct HardwareModels {
   std::vector<CollectiveAlgorithmModel> collectives;
   std::vector<std::string> hosts;  // node names (a description's); empty when unknown
   std::vector<std::string> notes;  // what is missing and which sweep would supply it
+  // How the launcher places ranks on nodes (a description's `placement`): "block" fills a node
+  // before the next, "cyclic" deals ranks round-robin.
+  std::string placement = "block";
+  // The fingerprint's MPI settings (MCA parameters, other variables such as MPIR_CVAR_*), so that a
+  // missing sweep measures the same hardware; empty for a description.
+  std::map<std::string, std::string> launch_mca;
+  std::map<std::string, std::string> launch_environment;
 };
 
 class ModelError : public std::runtime_error {

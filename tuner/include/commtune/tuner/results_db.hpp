@@ -163,6 +163,9 @@ class ResultsDb {
   std::vector<PointRow> list_points(const PointFilter& filter = {}) const;
   // The samples of the point's launches that did not fail, in launch order, then iteration order.
   std::vector<double> samples(std::int64_t point_id) const;
+  // The metrics of the point's launches that did not fail, one map per launch in launch order;
+  // a metric stored as null (not finite) is left out of its map.
+  std::vector<std::map<std::string, double>> launch_metrics(std::int64_t point_id) const;
   // Every point of one kernel on one fingerprint with its samples: the input of a replay.
   std::vector<RecordedPoint> recorded_points(const std::string& kernel, const std::string& hardware_id) const;
 
