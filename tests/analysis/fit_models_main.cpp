@@ -54,16 +54,16 @@ int main(int argc, char** argv) {
     ok = print_link("intra-node", models.intra_node, bound) && ok;
     ok = print_link("inter-node", models.inter_node, bound) && ok;
     for (const auto& codec : models.codecs) {
-      fmt::print("  codec {} level {} on {}: compress {:.0f} MB/s, decompress {:.0f} MB/s, ratio {:.2f} ({} points; "
-                 "held-out median {:.1f} %)\n",
-                 codec.codec, codec.level, codec.data_kind, codec.compress_bytes_per_s / 1e6,
-                 codec.decompress_bytes_per_s / 1e6, codec.ratio, codec.points,
-                 100 * codec.quality.median_abs_relative_error);
+      fmt::print(
+          "  codec {} level {} on {}: compress {:.0f} MB/s, decompress {:.0f} MB/s, ratio {:.2f} ({} points; "
+          "held-out median {:.1f} %)\n",
+          codec.codec, codec.level, codec.data_kind, codec.compress_bytes_per_s / 1e6,
+          codec.decompress_bytes_per_s / 1e6, codec.ratio, codec.points, 100 * codec.quality.median_abs_relative_error);
     }
     for (const auto& overlap : models.overlap) {
       fmt::print("  overlap {} {} B: {:.0f} % [{:.0f}, {:.0f}] (chunks {}, progress thread {})\n", overlap.operation,
-                 overlap.message_bytes, 100 * overlap.achievable_fraction, 100 * overlap.ci_low,
-                 100 * overlap.ci_high, overlap.chunks, overlap.progress_thread);
+                 overlap.message_bytes, 100 * overlap.achievable_fraction, 100 * overlap.ci_low, 100 * overlap.ci_high,
+                 overlap.chunks, overlap.progress_thread);
     }
     for (const auto& lb : models.load_balance) {
       fmt::print("  load balance {} {} threads {} chunk {}: {:.2f} [{:.2f}, {:.2f}]\n", lb.variant,

@@ -465,7 +465,8 @@ std::vector<std::map<std::string, double>> ResultsDb::launch_metrics(std::int64_
   std::vector<std::map<std::string, double>> launches;
   while (select.step()) {
     std::map<std::string, double> metrics;
-    for (const auto& [name, value] : nlohmann::json::parse(select.text(0)).items()) {
+    const nlohmann::json stored = nlohmann::json::parse(select.text(0));
+    for (const auto& [name, value] : stored.items()) {
       if (value.is_number()) metrics[name] = value.get<double>();
     }
     launches.push_back(std::move(metrics));

@@ -86,7 +86,8 @@ LinkModel fit_link(const std::vector<SizeTime>& points, const std::string& name,
 }
 
 // The link between the ranks the points measured: one node gives intra_node only; several nodes
-// (each rank of the ring on its own node when ranks per node is 1) inter_node.
+// inter_node (the calibration pairs rank 0 with a rank on another node, and the sweeps that
+// measure links across nodes put one rank per node).
 void fit_links(const ResultsDb& db, const std::string& hardware_id, const tuner::HardwareFingerprint* fingerprint,
                HardwareModels& models) {
   const tuner::LaunchSettings launch = fingerprint ? fingerprint->launch : tuner::LaunchSettings{};
@@ -122,8 +123,7 @@ void fit_links(const ResultsDb& db, const std::string& hardware_id, const tuner:
                     "(median)",
                     name, errors.size(), 100 * check.median_abs_relative_error));
   }
-  const bool between_nodes = launch.nodes > 1 && (!fingerprint || !fingerprint->calibration.same_node);
-  if (between_nodes) {
+  if (launch.nodes > 1) {
     models.inter_node = std::move(link);
     models.notes.push_back("no intra-node link: the points of this fingerprint cross nodes");
   } else {

@@ -67,6 +67,19 @@ std::vector<std::uint64_t> size_grid(const std::set<std::uint64_t>& sizes, std::
   return {grid.begin(), grid.end()};
 }
 
+// Every power of two from the smallest size to the largest (0 kept): a link fit needs several
+// points per protocol segment, and the breakpoints lie between the workload's sizes.
+std::vector<std::uint64_t> size_range(const std::set<std::uint64_t>& sizes, std::uint64_t max) {
+  std::vector<std::uint64_t> grid;
+  if (sizes.count(0)) grid.push_back(0);
+  const auto first = sizes.upper_bound(0);
+  if (first == sizes.end()) return grid;
+  const std::uint64_t top = std::min(max, std::bit_ceil(*sizes.rbegin()));
+  for (std::uint64_t bytes = std::min(power_of_two_at_most(*first), top); bytes <= top; bytes *= 2)
+    grid.push_back(bytes);
+  return grid;
+}
+
 std::string size_list(const std::vector<std::uint64_t>& sizes) { return fmt::format("[{}]", fmt::join(sizes, ", ")); }
 
 bool communicates(const SiteSignature& site) {
@@ -92,7 +105,7 @@ std::optional<MissingSweep> link_sweep(const WorkloadSignature& workload, const 
     ids.push_back(site.callsite_id);
   }
   if (sizes.empty()) return std::nullopt;
-  const std::vector<std::uint64_t> grid = size_grid(sizes, 0, kNonblockingMaxBytes);
+  const std::vector<std::uint64_t> grid = size_range(sizes, kNonblockingMaxBytes);
   const std::string link_name = link ? link->name : between_nodes ? "inter-node" : "intra-node";
   MissingSweep sweep{"link-missing-sizes",
                      fmt::format("no {} link points at {} B .. {} B, the sizes of {}", link_name, grid.front(),
