@@ -204,6 +204,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kernel-agrees", action="store_true")
     parser.add_argument("--kernel-codec", default="lz4")
     options = parser.parse_intermixed_args(argv)
+    for name in ("commtune", "db", "shaper", "program", "source", "hardware"):  # the runs change directory
+        value = getattr(options, name)
+        if value and os.path.exists(value):
+            setattr(options, name, os.path.abspath(value))
     if options.link == "shaped" and not options.shaper:
         parser.error("--link shaped needs --shaper scripts/shaped-link.sh")
     if options.action == "sweeps":
