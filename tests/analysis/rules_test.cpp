@@ -140,6 +140,19 @@ TEST(Batching, ManySmallMessagesToOnePeerAreBatched) {
   EXPECT_FALSE(batching.evidence.empty());
 }
 
+TEST(Batching, WithoutMemcpyRateCopiesAreCostedAtTheIntraNodeBandwidth) {
+  HardwareModels models = models_with(shared_memory());
+  models.memcpy_bytes_per_s = 0;  // fit_models measures no memcpy
+  const auto made = run(recommend_batching, workload({site(1, "MPI_Send", 64, 10000, 0.5)}), models);
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made.front().gain.significant);
+  const auto copy = std::find_if(
+      made.front().evidence.begin(), made.front().evidence.end(),
+      [](const Evidence& evidence) { return evidence.unit == "bytes/s" && evidence.what.find("copy rate") == 0; });
+  ASSERT_NE(copy, made.front().evidence.end());
+  EXPECT_DOUBLE_EQ(copy->value, shared_memory().bandwidth_bytes_per_s());
+}
+
 TEST(Batching, LargeMessagesAreNotLatencyBound) {
   const auto signature = workload({site(1, "MPI_Send", 1 << 20, 10000, 0.5)});
   EXPECT_TRUE(run(recommend_batching, signature, models_with(shared_memory())).empty());

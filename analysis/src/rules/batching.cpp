@@ -55,6 +55,16 @@ std::optional<BatchPlan> plan_batches(const LinkModel& link, double memcpy_bytes
   return plans.front();
 }
 
+// The rate at which messages are packed and unpacked: memcpy's when measured; else the intra-node
+// link's bandwidth (on shared memory a transfer is at least one copy, so memcpy is at least as fast:
+// the packing cost is over- rather than under-estimated); else this link's.
+double copy_rate(const HardwareModels& models, const LinkModel* link) {
+  if (models.memcpy_bytes_per_s > 0) return models.memcpy_bytes_per_s;
+  if (models.intra_node && models.intra_node->bandwidth_bytes_per_s() > 0)
+    return models.intra_node->bandwidth_bytes_per_s();
+  return link != nullptr ? link->bandwidth_bytes_per_s() : 0;
+}
+
 bool has_pattern(const SiteSignature& site, const LinkModel* link) {
   if (!is_point_to_point(site) || !is_send(site.function)) return false;
   if (site.fraction_of_run < kMinSiteFraction || site.calls_per_rank < kMinMessagesPerRank) return false;
@@ -89,7 +99,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   add_site_evidence(out, site, site_time_s);
   out.apply.component = "commtune::kernels::batching::MessageAggregator";
 
-  const double memcpy_rate = input.models.memcpy_bytes_per_s;
+  const double memcpy_rate = copy_rate(input.models, link);
   std::optional<BatchPlan> plan;
   if (link != nullptr && memcpy_rate > 0) plan = plan_batches(*link, memcpy_rate, site);
   if (!plan) {
@@ -115,7 +125,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
                           link->source + "; memcpy " + input.models.source});
   out.evidence.push_back({"link model held-out median relative error", link->quality.median_abs_relative_error, "ratio",
                           link->quality.method});
-  out.evidence.push_back({"memcpy rate", memcpy_rate, "bytes/s", input.models.source});
+  out.evidence.push_back({input.models.memcpy_bytes_per_s > 0 ? "memcpy rate"
+                                                              : "copy rate (memcpy unknown: the intra-node link's "
+                                                                "bandwidth, at most memcpy's)",
+                          memcpy_rate, "bytes/s", input.models.source});
 
   // Flush at latest when a batch would have filled at the rate the site sends: no message waits
   // longer than the program took to produce the batch, capped at 1 ms.
