@@ -93,7 +93,8 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
     bound_s += site.site->time_per_rank.max * site.share;
     const double per_rank = double(site.messages) / std::max(site.site->ranks, 1);
     if (link)
-      predicted += per_rank * rendezvous_cost_s(*link, limit->default_bytes, site.largest_bytes / 2, from_breakpoint);
+      predicted += per_rank * rendezvous_cost_s(*link, limit->default_bytes,
+                                                (limit->default_bytes + site.largest_bytes) / 2, from_breakpoint);
     out.evidence.push_back({fmt::format("messages of {} to {} bytes from {}", limit->default_bytes,
                                         kJustAboveFactor * limit->default_bytes - 1, site.site->function),
                             double(site.messages), "messages",
@@ -104,10 +105,11 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
   if (link) {
     const double uncertainty =
         link->quality.held_out > 0 ? link->quality.p90_abs_relative_error : kAssumedLinkUncertainty;
-    out.evidence.push_back({from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
-                                            : "rendezvous cost per message (estimate: one handshake round trip)",
-                            rendezvous_cost_s(*link, limit->default_bytes, largest / 2, from_breakpoint), "s",
-                            link->source});
+    out.evidence.push_back(
+        {from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
+                         : "rendezvous cost per message (estimate: one handshake round trip)",
+         rendezvous_cost_s(*link, limit->default_bytes, (limit->default_bytes + largest) / 2, from_breakpoint), "s",
+         link->source});
     out.gain = bounded_gain(bound_s, predicted, predicted * (1 - uncertainty), predicted * (1 + uncertainty),
                             profile.wall_time_s);
   } else {

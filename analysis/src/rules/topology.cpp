@@ -29,7 +29,7 @@ struct Placement {
 };
 
 // Where the ranks ran: their hosts when the profile ran on as many nodes as the models describe,
-// else the launcher's default block mapping over the description's nodes.
+// else the description's placement (block by default, as launchers do, or cyclic).
 Placement current_placement(const profile::Profile& profile, const HardwareModels& models, int ranks) {
   Placement out;
   const std::vector<std::string> hosts = profile.hosts();
@@ -44,8 +44,13 @@ Placement current_placement(const profile::Profile& profile, const HardwareModel
   }
   const int even_share = (ranks + models.nodes - 1) / models.nodes;
   const int per_node = models.cores_per_node > 0 ? std::max(models.cores_per_node, even_share) : even_share;
-  out.mapping = block_mapping(ranks, per_node);
-  out.how = fmt::format("the launcher's default: blocks of {} ranks per node", per_node);
+  if (models.placement == "cyclic") {
+    out.mapping = round_robin_mapping(ranks, models.nodes);
+    out.how = "the description's placement: cyclic (rank r on node r mod nodes)";
+  } else {
+    out.mapping = block_mapping(ranks, per_node);
+    out.how = fmt::format("the description's placement: block ({} ranks per node)", per_node);
+  }
   if (int(models.hosts.size()) == models.nodes) {
     out.hosts = models.hosts;
   } else {

@@ -139,6 +139,20 @@ void check_fits(int ranks, int nodes, int capacity, const Mapping& start) {
   }
 }
 
+// Nodes are alike: number them in the order of their lowest rank, so that rank 0 is on node 0 and
+// a mapping reads the same whichever labels the search ended with.
+Mapping canonical_labels(const Mapping& mapping, int nodes) {
+  std::vector<int> label(std::size_t(nodes), -1);
+  int next = 0;
+  Mapping out(mapping.size());
+  for (std::size_t rank = 0; rank < mapping.size(); ++rank) {
+    int& assigned = label[std::size_t(mapping[rank])];
+    if (assigned < 0) assigned = next++;
+    out[rank] = assigned;
+  }
+  return out;
+}
+
 }  // namespace
 
 Cut inter_node_cut(const profile::CommMatrix& matrix, const Mapping& node_of_rank) {
@@ -172,7 +186,8 @@ Mapping partition_ranks(const profile::CommMatrix& matrix, int nodes, int capaci
   const Weights weights = symmetric_weights(matrix, ranks);
   Mapping from_greedy = refine(weights, greedy_mapping(weights, nodes, capacity), nodes);
   Mapping from_start = refine(weights, start, nodes);
-  return cut_weight(weights, from_greedy) < cut_weight(weights, from_start) ? from_greedy : from_start;
+  return canonical_labels(cut_weight(weights, from_greedy) < cut_weight(weights, from_start) ? from_greedy : from_start,
+                          nodes);
 }
 
 std::string rankfile_text(const Mapping& node_of_rank, const std::vector<std::string>& hosts) {

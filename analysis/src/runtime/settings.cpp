@@ -198,6 +198,9 @@ OmpiRules ompi_rules_from_measurements(const std::vector<CollectiveAlgorithmMode
   OmpiRules rules;
   for (const auto& [collective_id, sizes] : grid) {
     OmpiCollectiveRules block{.collective_id = collective_id, .comm_sizes = {}};
+    // Open MPI applies the first block below its size too: smaller communicators, which were not
+    // measured, get the built-in decision.
+    if (sizes.begin()->first > 1) block.comm_sizes.push_back({.from_comm_size = 1, .messages = {{0, 0, 0, 0}}});
     for (const auto& [comm_size, by_bytes] : sizes) {
       OmpiCommSizeRule size{.from_comm_size = comm_size, .messages = {}};
       std::uint64_t previous_bytes = 0;

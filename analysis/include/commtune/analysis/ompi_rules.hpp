@@ -5,8 +5,9 @@
 //   per collective:          COLLECTIVE_ID NCOMMSIZES
 //   per communicator size:   COMMSIZE NMSGSIZES
 //   per message size:        MSGSIZE ALGORITHM FANINOUT SEGSIZE
-// Open MPI uses the last COMMSIZE <= the communicator's size, then the last MSGSIZE <= the message
-// size; ALGORITHM 0 leaves the choice to its built-in decision. The first MSGSIZE of every block
+// Open MPI uses the last COMMSIZE <= the communicator's size (the first block when there is none:
+// measured with Open MPI 4.1.4), then the last MSGSIZE <= the message size; ALGORITHM 0 leaves the
+// choice to its built-in decision. The first MSGSIZE of every block
 // must be 0, and a file that does not parse is dropped silently, so the writer refuses to write
 // one the parser would reject. The writer's header comment names the schema
 // (kOmpiRulesSchema); Open MPI skips it as a comment.
@@ -86,7 +87,7 @@ OmpiRules parse_ompi_rules(std::string_view text, const std::string& source);
 OmpiRules read_ompi_rules(const std::filesystem::path& file);
 
 // The algorithm Open MPI takes from these rules for one call (0: its built-in decision, also when
-// no rule covers the call). `message_bytes` is measured as OmpiCollective::total_over_ranks says.
+// the rules have no block for the collective). `message_bytes` is measured as OmpiCollective::total_over_ranks says.
 int ompi_rules_lookup(const OmpiRules& rules, int collective_id, int comm_size, std::uint64_t message_bytes);
 
 }  // namespace commtune::analysis

@@ -30,8 +30,8 @@ Mapping round_robin_mapping(int ranks, int nodes);
 // A mapping of the matrix's ranks onto `nodes` nodes of at most `capacity` ranks each that keeps
 // heavy pairs (by bytes) on one node: greedy growth of one node at a time from its heaviest
 // unplaced rank, then Kernighan-Lin passes of pair swaps between nodes (each pass keeps its best
-// prefix) until a pass gains nothing. Never returns a mapping with a larger cut than `start`, which
-// it also tries to improve. Throws std::invalid_argument when the ranks do not fit.
+// prefix) until a pass gains nothing; nodes numbered in the order of their lowest rank. Never returns a mapping with a
+// larger cut than `start`, which it also tries to improve. Throws std::invalid_argument when the ranks do not fit.
 Mapping partition_ranks(const profile::CommMatrix& matrix, int nodes, int capacity, const Mapping& start);
 
 // Open MPI rankfile lines, `rank N=HOST slot=S` (S numbers the ranks of one host from 0), with a
