@@ -64,7 +64,8 @@ def run(command: list[str], verbose: bool) -> str:
 
 
 def launcher(case: dict) -> list[str]:
-    words = ["mpirun", "-np", str(case["ranks"]), "--oversubscribe"]
+    # --oversubscribe only where needed: it makes idle ranks yield the core (mpi_yield_when_idle).
+    words = ["mpirun", "-np", str(case["ranks"])] + (["--oversubscribe"] if case["ranks"] > os.cpu_count() else [])
     return words + (TCP_MCA if case["link"] in ("tcp", "shaped") else [])
 
 

@@ -7,9 +7,10 @@ usage:
       run over `--mca btl self,tcp` (the spec's `transports` are replaced), shaped: inside
       scripts/shaped-link.sh (the loopback device at 1 Gbit/s).
   run_planted.py check --commtune PATH --work DIR --program EXE --source FILE.c --ranks N --db DB
-                 [--hardware FILE] [--link shm|tcp|shaped] [--shaper SCRIPT] [--run-option OPT]...
+                 [--hardware FILE|ID|db] [--link shm|tcp|shaped] [--shaper SCRIPT] [--run-option OPT]...
                  (--expect TECHNIQUE | --expect-none | --expect-not TECHNIQUE) [--kernel-agrees]
-      Runs EXE under `commtune run -o DIR/out`, then `commtune analyze DIR/out --db DB`, reads
+      Runs EXE under `commtune run -o DIR/out`, then `commtune analyze DIR/out --db DB` (with
+      --hardware; `db`: the one fingerprint the database holds), reads
       DIR/out/recommendations.yaml and checks it:
         --expect T       the top significant recommendation is technique T and names the call site
                          on the line after the one of FILE.c marked "PLANTED: T" (as file:line);
@@ -54,11 +55,12 @@ def mpi_environment() -> dict[str, str]:
     return env
 
 
-def run(command: list[str], timeout_s: float, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess:
+def run(command: list[str], timeout_s: float, cwd: pathlib.Path | None = None,
+        quiet: bool = False) -> subprocess.CompletedProcess:
     log(f"$ {shlex.join(command)}")
     result = subprocess.run(command, cwd=cwd, env=mpi_environment(), capture_output=True, text=True,
                             timeout=timeout_s)
-    for line in (result.stdout + result.stderr).splitlines()[-30:]:
+    for line in ([] if quiet else (result.stdout + result.stderr).splitlines()[-30:]):
         print(f"  | {line}")
     if result.returncode != 0:
         raise SystemExit(f"run_planted: FAILED: exit status {result.returncode}: {shlex.join(command)}")
@@ -71,7 +73,9 @@ def shaped(command: list[str], options) -> list[str]:
 
 
 def launcher(options, ranks: int) -> list[str]:
-    words = ["mpirun", "-np", str(ranks), "--oversubscribe"]
+    # --oversubscribe only where needed: it makes idle ranks yield the core (mpi_yield_when_idle),
+    # which slows every small message (docs ../shared/ENVIRONMENT.md).
+    words = ["mpirun", "-np", str(ranks)] + (["--oversubscribe"] if ranks > os.cpu_count() else [])
     return words + (TCP_MCA if options.link in ("tcp", "shaped") else [])
 
 
@@ -108,6 +112,15 @@ def kernel_median_s(options, variant: str) -> tuple[float, dict]:
     return float(document["summary_s"]["median"]), document
 
 
+def database_hardware(options) -> str:
+    """The one hardware fingerprint id of the database's points (`--hardware db`)."""
+    result = run([options.commtune, "results", "--db", options.db, "--format", "json"], timeout_s=60, quiet=True)
+    ids = sorted({point["hardware_id"] for point in json.loads(result.stdout)["points"]})
+    if len(ids) != 1:
+        raise SystemExit(f"run_planted: FAILED: --hardware db needs one fingerprint in {options.db}, found {ids}")
+    return ids[0]
+
+
 def check(options) -> int:
     work = pathlib.Path(options.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -119,7 +132,7 @@ def check(options) -> int:
     run(shaped(command, options), timeout_s=options.run_timeout, cwd=work)
     analyze = [options.commtune, "analyze", str(out), "--db", options.db]
     if options.hardware:
-        analyze += ["--hardware", options.hardware]
+        analyze += ["--hardware", database_hardware(options) if options.hardware == "db" else options.hardware]
     run(analyze, timeout_s=120, cwd=work)
     document = yaml.safe_load((out / "recommendations.yaml").read_text())
     if document.get("schema") != "commtune.recommendations/1":
