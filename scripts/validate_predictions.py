@@ -73,6 +73,14 @@ def shaped(command: list[str], case: dict) -> list[str]:
     return [str(ROOT / "scripts" / "shaped-link.sh"), "--"] + command if case["link"] == "shaped" else command
 
 
+def database_hardware(commtune: str, db: str, options) -> str:
+    points = json.loads(run([commtune, "results", "--db", db, "--format", "json"], options.verbose))["points"]
+    ids = sorted({point["hardware_id"] for point in points})
+    if len(ids) != 1:
+        raise SystemExit(f"validate_predictions: {db} holds {len(ids)} fingerprints ({ids}); expected one")
+    return ids[0]
+
+
 def predicted(case: dict, options) -> tuple[dict | None, dict]:
     out = pathlib.Path(options.work) / case["program"]
     commtune = str(pathlib.Path(options.build) / "bin" / "commtune")
@@ -80,9 +88,10 @@ def predicted(case: dict, options) -> tuple[dict | None, dict]:
     run(shaped([commtune, "run", "-o", str(out), "--quiet", "--compress-sample=4", "--"] + launcher(case) + [program],
                case), options.verbose)
     db = options.shaped_db if case["link"] == "shaped" else options.db
-    command = [commtune, "analyze", str(out), "--db", db]
-    if case.get("hardware"):
-        command += ["--hardware", str(ROOT / case["hardware"])]
+    # A run's own fingerprint does not match the sweeps' (ranks per node, calibration): analyse
+    # against the database's one fingerprint unless a hardware description is named.
+    hardware = str(ROOT / case["hardware"]) if case.get("hardware") else database_hardware(commtune, db, options)
+    command = [commtune, "analyze", str(out), "--db", db, "--hardware", hardware]
     run(command, options.verbose)
     document = yaml.safe_load((out / "recommendations.yaml").read_text())
     chosen = [r for r in document.get("recommendations") or [] if r.get("technique") == case["technique"]]
@@ -150,7 +159,7 @@ def main(argv: list[str]) -> int:
         if wanted and case["program"] not in wanted:
             continue
         recommendation, document = predicted(case, options)
-        wall_s = float(document.get("wall_time_s") or 0)
+        wall_s = float((document.get("run") or {}).get("wall_time_s") or 0)  # the profiled run's
         significant = [r for r in document.get("recommendations") or [] if r["predicted_gain"]["significant"]]
         if case["technique"] is None:  # clean: nothing should be significant
             rows.append([case["program"], "(none)", f"{len(significant)} significant", "-", "-", "-"])
