@@ -54,9 +54,9 @@ static inline uint64_t planted_hash_words(uint64_t hash, const uint64_t* words, 
 }
 #define PLANTED_HASH_SEED 14695981039346656037ull
 
-/* Deterministic computation of `units` steps (planted_advance continues one: split into pieces it
- * gives the same result) (about 1 ns each at -O0 on this machine's class of
- * core) from `seed`: the same result in both modes, and a cost the compiler cannot remove. */
+/* Deterministic computation of `units` steps of a linear congruential generator from `seed`: the
+ * same result in both modes, and a cost the compiler cannot remove. planted_advance continues a
+ * computation, so that one split into pieces gives the same result as one in a single call. */
 static inline uint64_t planted_advance(uint64_t x, long units) {
   for (long i = 0; i < units; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
   return x;
