@@ -153,6 +153,21 @@ TEST(Batching, WithoutMemcpyRateCopiesAreCostedAtTheIntraNodeBandwidth) {
   EXPECT_DOUBLE_EQ(copy->value, shared_memory().bandwidth_bytes_per_s());
 }
 
+TEST(Batching, SpreadIsTakenOverTheRanksThatCalledTheSite) {
+  // Called by 1 of 2 ranks: the profile's cv is 1 (the other rank counts as 0), the callers' is 0.
+  auto senders_only = site(1, "MPI_Send", 64, 10000, 0.5);
+  senders_only.calls = 10000;
+  senders_only.imbalance_cv = 1.0;
+  const auto made = run(recommend_batching, workload({senders_only}), models_with(shared_memory()));
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made.front().gain.significant);
+  auto spread = site(1, "MPI_Send", 64, 10000, 0.5);
+  spread.imbalance_cv = 1.0;  // two callers, one with no time at all
+  const auto wide = run(recommend_batching, workload({spread}), models_with(shared_memory()));
+  ASSERT_EQ(wide.size(), 1u);
+  EXPECT_LT(wide.front().gain.ci_low_s, made.front().gain.ci_low_s);
+}
+
 TEST(Batching, LargeMessagesAreNotLatencyBound) {
   const auto signature = workload({site(1, "MPI_Send", 1 << 20, 10000, 0.5)});
   EXPECT_TRUE(run(recommend_batching, signature, models_with(shared_memory())).empty());
@@ -179,7 +194,7 @@ TEST(Batching, WithoutLinkModelThePatternIsNamedButNotSignificant) {
 TEST(Batching, GainIsBoundedByTheTimeAtTheSite) {
   // The site spent 5 ms of which 4 ms waiting: batching cannot save more than 1 ms.
   auto small = site(1, "MPI_Send", 8, 100000, 0.005);
-  small.wait = profile::WaitState{"late_receiver", 0.008, 10, 0.004, 0};
+  small.wait = profile::WaitState{"late_receiver", 0.004, 10, 0.004, 0};  // only one rank waits
   const auto made = run(recommend_batching, workload({small}), models_with(slow_link()));
   ASSERT_EQ(made.size(), 1u);
   EXPECT_NEAR(made.front().gain.bound_s, 0.001, 1e-12);
@@ -188,7 +203,7 @@ TEST(Batching, GainIsBoundedByTheTimeAtTheSite) {
 
 TEST(Batching, NotSignificantWhenTheIntervalIncludesZero) {
   LinkModel unsure = shared_memory();
-  unsure.quality = held_out(2.0, 5.0);  // held-out errors of several hundred per cent
+  unsure.quality = held_out(20.0, 50.0);  // held-out errors of thousands of per cent
   const auto made = run(recommend_batching, workload({site(1, "MPI_Send", 64, 10000, 0.5)}), models_with(unsure));
   ASSERT_EQ(made.size(), 1u);
   EXPECT_LT(made.front().gain.ci_low_s, 0);
@@ -242,7 +257,7 @@ TEST(Compression, WithoutCodecModelNotSignificant) {
 
 SiteSignature late_sender_site() {
   auto receive = site(1, "MPI_Recv", 4096, 1000, 0.4);
-  receive.wait = profile::WaitState{"late_sender", 0.6, 1000, 0.3, 0};
+  receive.wait = profile::WaitState{"late_sender", 0.3, 1000, 0.3, 0};  // only rank 0 waits
   receive.compute_between_calls_s = 5e-4;  // 0.5 s of computation beside the 0.3 s of waiting
   return receive;
 }
@@ -256,6 +271,20 @@ TEST(Nonblocking, LateSenderWaitingIsHiddenBehindComputation) {
   expect_bounded(nonblocking, 0.4);
   EXPECT_EQ(nonblocking.apply.component, "commtune::kernels::RequestWindow");
   EXPECT_TRUE(nonblocking.parameters.count("window"));
+}
+
+TEST(Nonblocking, WaitingEveryRankSharesIsTransferAndGoesToOverlap) {
+  // Both ranks wait 0.3 s: the data in flight of a balanced exchange, not a late partner.
+  auto balanced = late_sender_site();
+  balanced.wait = profile::WaitState{"late_sender", 0.6, 1000, 0.3, 0};
+  const HardwareModels models = models_with(shared_memory());
+  EXPECT_TRUE(run(recommend_nonblocking, workload({balanced}), models).empty());
+  const auto overlap = run(recommend_overlap, workload({balanced}), models);
+  ASSERT_EQ(overlap.size(), 1u);
+  const auto exposed = std::find_if(overlap.front().evidence.begin(), overlap.front().evidence.end(),
+                                    [](const Evidence& evidence) { return evidence.what.find("transfer time") == 0; });
+  ASSERT_NE(exposed, overlap.front().evidence.end());
+  EXPECT_DOUBLE_EQ(exposed->value, 0.4);  // all of the site's time
 }
 
 TEST(Nonblocking, NoWaitingOrNonblockingCallsIsNotThePattern) {

@@ -85,12 +85,13 @@ void add_site_evidence(Recommendation& out, const SiteSignature& site, double si
   if (site.distinct_peers > 0)
     out.evidence.push_back({"peers per rank", double(site.distinct_peers), "ranks",
                             site.peers_from_trace ? "trace" : "profile.json comm_matrix (one partner per rank)"});
-  out.evidence.push_back({"time at the site, slowest rank, without waiting", site_time_s, "s", source});
+  out.evidence.push_back(
+      {"time at the site, slowest rank, without waiting for late partners", site_time_s, "s", source});
 }
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double site_time_s = std::max(0.0, site.time_per_rank_max_s - (site.wait ? site.wait->per_rank_max_s : 0));
+  const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
   Recommendation out;
@@ -116,11 +117,15 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double after_s = plan->seconds_per_message;
   const double fraction = 1 - after_s / before_s;
   const double error = model_error_95(link->quality);
-  const double fraction_half_width = error * std::hypot(before_s, after_s) / before_s;
+  const double fraction_half_width = ratio_half_width(after_s / before_s, error, error);
   out.gain = fraction_gain(site_time_s, fraction, fraction_half_width,
                            measurement_error_95(site, input.signature.ranks), wall_s);
 
   out.evidence.push_back({"link time of one message (model, " + link_name + ")", before_s, "s", link->source});
+  // Far above the model when the sends wait for something else (flow control, a slow receiver):
+  // batching's fraction of that time is then less sure than the interval says.
+  out.evidence.push_back({"measured time per message (site time without waiting / messages per rank)",
+                          site.calls_per_rank > 0 ? site_time_s / site.calls_per_rank : 0, "s", profile_source(site)});
   out.evidence.push_back({"time per message batched (model: batch time / messages + copies)", after_s, "s",
                           link->source + "; memcpy " + input.models.source});
   out.evidence.push_back({"link model held-out median relative error", link->quality.median_abs_relative_error, "ratio",

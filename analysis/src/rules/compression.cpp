@@ -68,12 +68,13 @@ void add_evidence(Recommendation& out, const SiteSignature& site, double site_ti
   out.evidence.push_back({"zstd-1 ratio of the application's payload", sampled.zstd1_ratio, "ratio", source});
   out.evidence.push_back({"lz4 compression rate on the payload", sampled.lz4_mb_per_s * 1e6, "bytes/s", source});
   out.evidence.push_back({"zstd-1 compression rate on the payload", sampled.zstd1_mb_per_s * 1e6, "bytes/s", source});
-  out.evidence.push_back({"time at the site, slowest rank, without waiting", site_time_s, "s", profile_source(site)});
+  out.evidence.push_back(
+      {"time at the site, slowest rank, without waiting for late partners", site_time_s, "s", profile_source(site)});
 }
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double site_time_s = std::max(0.0, site.time_per_rank_max_s - (site.wait ? site.wait->per_rank_max_s : 0));
+  const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
   Recommendation out;
@@ -102,8 +103,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   });
   const double after_s = best.seconds_per_message;
   const double fraction = 1 - after_s / before_s;
-  const double error = std::hypot(model_error_95(link->quality), model_error_95(best.model->quality));
-  out.gain = fraction_gain(site_time_s, fraction, error * std::hypot(before_s, after_s) / before_s,
+  // Before: the link alone; after: the codec's cost and the link.
+  const double link_error = model_error_95(link->quality);
+  const double after_error = std::hypot(link_error, model_error_95(best.model->quality));
+  out.gain = fraction_gain(site_time_s, fraction, ratio_half_width(after_s / before_s, after_error, link_error),
                            measurement_error_95(site, input.signature.ranks), wall_s);
 
   out.evidence.push_back({"link time of one message (model, " + link_name + ")", before_s, "s", link->source});

@@ -14,10 +14,10 @@ namespace {
 
 using namespace rules;
 
-bool has_pattern(const SiteSignature& site) {
+bool has_pattern(const SiteSignature& site, int ranks) {
   return is_point_to_point(site) && is_blocking_p2p(site.function) && site.fraction_of_run >= kMinSiteFraction &&
          site.wait && (site.wait->kind == "late_sender" || site.wait->kind == "late_receiver") &&
-         site.wait->per_rank_max_s > 0;
+         late_partner_wait_s(site, ranks) > 0;
 }
 
 // Requests in flight: one receive and one send per peer, at least two.
@@ -25,7 +25,7 @@ int window_for(const SiteSignature& site) { return std::clamp(2 * std::max(site.
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double waiting_s = site.wait->per_rank_max_s;
+  const double waiting_s = late_partner_wait_s(site, input.signature.ranks);
   // What the waits could hide behind: the computation between this site's calls on one rank.
   const double compute_s = site.compute_between_calls_s * site.calls_per_rank;
   const double hideable_s = std::min(waiting_s, compute_s);
@@ -38,9 +38,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   out.parameters = {{"window", std::to_string(window)}, {"post_receives_first", "true"}};
   out.apply.settings = {{"capacity", std::to_string(window)}};
   const std::string source = profile_source(site);
-  out.evidence.push_back(
-      {site.wait->kind == "late_sender" ? "late-sender waiting, slowest rank" : "late-receiver waiting, slowest rank",
-       waiting_s, "s", "profile.json wait_states"});
+  out.evidence.push_back({site.wait->kind == "late_sender"
+                              ? "late-sender waiting beyond what every rank waits, slowest rank"
+                              : "late-receiver waiting beyond what every rank waits, slowest rank",
+                          waiting_s, "s", "profile.json wait_states"});
   out.evidence.push_back({"wait instances", double(site.wait->instances), "calls", "profile.json wait_states"});
   out.evidence.push_back({"computation between calls", site.compute_between_calls_s, "s",
                           site.compute_from_trace ? "trace (median gap on a rank)"
@@ -83,7 +84,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
 std::vector<Recommendation> recommend_nonblocking(const AnalysisInput& input) {
   std::vector<Recommendation> out;
   for (const auto& site : input.signature.sites)
-    if (has_pattern(site)) out.push_back(recommend_site(input, site));
+    if (has_pattern(site, input.signature.ranks)) out.push_back(recommend_site(input, site));
   return out;
 }
 

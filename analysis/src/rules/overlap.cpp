@@ -20,9 +20,8 @@ constexpr double kLowOverlap = 0.5;
 constexpr int kDefaultChunks = 16;
 
 // The transfer time the rank sits through at the site (slowest rank), waiting for partners excluded.
-double exposed_transfer_s(const SiteSignature& site) {
-  if (is_blocking_p2p(site.function))
-    return std::max(0.0, site.time_per_rank_max_s - (site.wait ? site.wait->per_rank_max_s : 0));
+double exposed_transfer_s(const SiteSignature& site, int ranks) {
+  if (is_blocking_p2p(site.function)) return time_without_lateness_s(site, ranks);
   if (site.requests && site.requests->overlap_fraction < kLowOverlap && site.calls_per_rank > 0) {
     const double ranks = double(site.calls) / site.calls_per_rank;
     return site.requests->inside_completion_s / std::max(ranks, 1.0);
@@ -30,14 +29,14 @@ double exposed_transfer_s(const SiteSignature& site) {
   return 0;
 }
 
-bool has_pattern(const SiteSignature& site) {
+bool has_pattern(const SiteSignature& site, int ranks) {
   return is_point_to_point(site) && site.fraction_of_run >= kMinSiteFraction && site.compute_between_calls_s > 0 &&
-         exposed_transfer_s(site) > 0;
+         exposed_transfer_s(site, ranks) > 0;
 }
 
 Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& site) {
   const double wall_s = input.signature.wall_time_s;
-  const double exposed_s = exposed_transfer_s(site);
+  const double exposed_s = exposed_transfer_s(site, input.signature.ranks);
   const double compute_s = site.compute_between_calls_s * site.calls_per_rank;
   const double hideable_s = std::min(exposed_s, compute_s);
 
@@ -46,7 +45,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   out.callsites.push_back(reference(site));
   const std::string source = profile_source(site);
   out.evidence.push_back({"transfer time the rank sits through, slowest rank", exposed_s, "s",
-                          is_blocking_p2p(site.function) ? source + " (time - waiting)"
+                          is_blocking_p2p(site.function) ? source + " (time - waiting for late partners)"
                                                          : source + " requests inside_completion_s / ranks"});
   if (site.requests)
     out.evidence.push_back(
@@ -99,7 +98,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
 std::vector<Recommendation> recommend_overlap(const AnalysisInput& input) {
   std::vector<Recommendation> out;
   for (const auto& site : input.signature.sites)
-    if (has_pattern(site)) out.push_back(recommend_site(input, site));
+    if (has_pattern(site, input.signature.ranks)) out.push_back(recommend_site(input, site));
   return out;
 }
 

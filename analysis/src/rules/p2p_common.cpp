@@ -75,8 +75,36 @@ double model_error_95(const FitQuality& quality) {
   return p90 * 1.96 / 1.645;
 }
 
+double ratio_half_width(double ratio, double after_error, double before_error) {
+  return std::abs(ratio) * std::hypot(after_error, before_error);
+}
+
+// The ranks that called a site: calls / calls per rank, within [1, ranks].
+static int calling_ranks(const SiteSignature& site, int ranks) {
+  const int n = std::max(ranks, 1);
+  return site.calls_per_rank > 0 ? std::clamp(int(std::lround(double(site.calls) / site.calls_per_rank)), 1, n) : n;
+}
+
+double late_partner_wait_s(const SiteSignature& site, int ranks) {
+  if (!site.wait || site.wait->per_rank_max_s <= 0) return 0;
+  const double callers = calling_ranks(site, ranks);
+  const double shared_s = std::max(0.0, site.wait->time_s - (callers - 1) * site.wait->per_rank_max_s);
+  return std::max(0.0, site.wait->per_rank_max_s - shared_s);
+}
+
+double time_without_lateness_s(const SiteSignature& site, int ranks) {
+  return std::max(0.0, site.time_per_rank_max_s - late_partner_wait_s(site, ranks));
+}
+
 double measurement_error_95(const SiteSignature& site, int ranks) {
-  return 1.96 * site.imbalance_cv / std::sqrt(double(std::max(ranks, 1)));
+  // The profile's cv counts ranks that never called the site as 0: a site of the senders only would
+  // look maximally spread. Over the k ranks that called it: cv_k^2 = k (cv_n^2 + 1) / n - 1.
+  const int n = std::max(ranks, 1);
+  const int k =
+      site.calls_per_rank > 0 ? std::clamp(int(std::lround(double(site.calls) / site.calls_per_rank)), 1, n) : n;
+  const double second_moment_ratio = (site.imbalance_cv * site.imbalance_cv + 1) * double(k) / double(n);
+  const double cv_callers = std::sqrt(std::max(0.0, second_moment_ratio - 1));
+  return 1.96 * cv_callers / std::sqrt(double(k));
 }
 
 PredictedGain fraction_gain(double site_time_s, double fraction, double fraction_half_width, double measurement_error,

@@ -19,6 +19,15 @@ bool is_blocking_p2p(const std::string& function);
 bool is_send(const std::string& function);
 bool is_point_to_point(const SiteSignature& site);
 
+// The waiting at a site caused by late partners, on the slowest rank: its wait minus the waiting
+// every calling rank shares. A balanced exchange's "waiting" (each rank waits the same for data in
+// flight) is the transfer itself, which batching, compression and overlap act on; what the slowest
+// rank waits beyond it is lateness, which only nonblocking calls can hide. The shared part is the
+// lower bound of the least-waiting rank's wait: total - (callers - 1) x max, at least 0.
+double late_partner_wait_s(const SiteSignature& site, int ranks);
+// The site's time on its slowest rank without the late partners' part of it.
+double time_without_lateness_s(const SiteSignature& site, int ranks);
+
 // The link a site's messages take: inter-node when most of its peer bytes cross nodes (or, peers
 // unknown, when the run spans nodes), intra-node otherwise; nullptr when the models have none.
 // `name` says which and why.
@@ -32,7 +41,12 @@ const OverlapModel* overlap_for(const HardwareModels& models, const std::string&
 // held-out points, gets kDescriptionError.
 inline constexpr double kDescriptionError = 0.25;
 double model_error_95(const FitQuality& quality);
-// 95 % relative half-width of a site's per-rank mean time: 1.96 x cv / sqrt(ranks).
+// The gain fraction of a change is 1 - after / before with both times from models: its 95 %
+// half-width is that of the ratio, ratio x sqrt(after_error^2 + before_error^2) (relative errors,
+// taken as independent). The measured time the fraction applies to is the site's, not the models'.
+double ratio_half_width(double ratio, double after_error, double before_error);
+// 95 % relative half-width of a site's per-rank mean time: 1.96 x cv / sqrt(k) over the k ranks
+// that called it (`ranks`: the ranks reported, over which the profile's cv is taken).
 double measurement_error_95(const SiteSignature& site, int ranks);
 
 // A gain of `fraction` (in [fraction - fraction_half_width, fraction + fraction_half_width] at 95 %

@@ -61,7 +61,8 @@ struct SiteSignature {
 
 // POP efficiencies (../shared/TUNING-FACTS.md): useful time = time outside MPI per rank, T = run
 // time. Serialisation and transfer split communication efficiency through an ideal-network run time
-// estimated as T minus the measured waiting: labelled as estimates.
+// estimated as T minus the MPI time not spent waiting (the transfers an ideal network would make
+// instantaneous; waiting for late partners stays): labelled as estimates.
 struct PopMetrics {
   std::string scope;  // "run", or a region's name
   double load_balance = 0;
