@@ -34,7 +34,7 @@ bool measured(const PointRow& row) {
 
 double median_of(std::vector<double> values) { return tuner::median(values); }
 
-// The medians of one metric over the launches that recorded it.
+// One value of the metric per launch that recorded it.
 std::vector<double> metric_values(const std::vector<std::map<std::string, double>>& launches, const std::string& name) {
   std::vector<double> values;
   for (const auto& metrics : launches) {
