@@ -126,6 +126,7 @@ TEST_F(Fixture, LoadBalanceWithoutAModelIsNotSignificant) {
   ASSERT_EQ(made.size(), 1u);
   EXPECT_FALSE(made[0].gain.significant);
   EXPECT_DOUBLE_EQ(made[0].gain.ci_low_s, 0);
+  EXPECT_NE(made[0].parameters.at("note").find("load_balance.yaml"), std::string::npos);
 }
 
 TEST_F(Fixture, LoadBalanceNotDetected) {
@@ -274,11 +275,20 @@ TEST_F(Fixture, EagerLimitRaisedForMessagesJustAboveIt) {
   EXPECT_EQ(r.technique, Technique::RuntimeSettings);
   EXPECT_EQ(r.parameters.at("btl_vader_eager_limit"), "16384");
   EXPECT_NEAR(r.gain.seconds, 2000 * 1.8e-6, 1e-12);  // 2000 messages per rank x the 1.8 us jump
-  EXPECT_NEAR(r.gain.ci_low_s, 2000 * 1.8e-6 * 0.9, 1e-12);
+  EXPECT_NEAR(r.gain.ci_low_s, 2000 * 1.8e-6 * (1 - 0.1 * 1.96 / 1.645), 1e-12);  // p90 error 0.1 as 95 %
   EXPECT_TRUE(r.gain.significant);
   EXPECT_NEAR(r.gain.bound_s, 0.5 * 0.8, 1e-12);
   EXPECT_EQ(r.apply.environment, (std::vector<std::string>{"OMPI_MCA_btl_vader_eager_limit=16384"}));
   EXPECT_NE(read_text(files_dir / "eager_limit.tune").find("\n-mca btl_vader_eager_limit 16384\n"), std::string::npos);
+}
+
+TEST_F(Fixture, EagerLimitAlreadyRaisedInTheLaunchSettings) {
+  models.launch_mca = {{"btl_vader_eager_limit", "16384"}};  // 4-8 KiB messages are eager already
+  EXPECT_TRUE(recommend_runtime_settings(input(eager_profile(0.1))).empty());
+  models.launch_mca = {{"btl_vader_eager_limit", "1024"}};  // lowered: 1-2 KiB messages are now above it
+  const auto made = recommend_runtime_settings(input(eager_profile(0.1, 1024)));
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].parameters.at("btl_vader_eager_limit"), "4096");
 }
 
 TEST_F(Fixture, EagerLimitAcrossNodesIsTcpsAndKeepAsIsWithoutALinkModel) {

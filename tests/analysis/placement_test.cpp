@@ -111,13 +111,15 @@ TEST(Placement, RespectsTheCapacityOfEachNode) {
 TEST(Placement, RankfileAndMachinefileText) {
   const Mapping mapping{0, 1, 0, 1};
   EXPECT_EQ(rankfile_text(mapping, {"node0", "node1"}),
-            "# Open MPI rankfile written by commtune analyze: mpirun --rankfile THIS_FILE -np 4 ...\n"
+            "# commtune.ompi_rankfile/1: Open MPI rankfile written by commtune analyze: mpirun --rankfile THIS_FILE "
+            "-np 4 ...\n"
             "rank 0=node0 slot=0\n"
             "rank 1=node1 slot=0\n"
             "rank 2=node0 slot=1\n"
             "rank 3=node1 slot=1\n");
   EXPECT_EQ(hydra_machinefile_text(mapping, {"a", "b"}),
-            "# MPICH Hydra machine file written by commtune analyze: mpirun.mpich -f THIS_FILE -np 4 ... (one line "
+            "# commtune.hydra_machinefile/1: MPICH Hydra machine file written by commtune analyze: mpirun.mpich -f "
+            "THIS_FILE -np 4 ... (one line "
             "per rank, in rank order)\n"
             "a:1\nb:1\na:1\nb:1\n");
 }

@@ -12,6 +12,7 @@
 
 #include "../runtime/site_reference.hpp"
 #include "commtune/analysis/recommend.hpp"
+#include "p2p_common.hpp"
 
 namespace commtune::analysis {
 namespace {
@@ -21,8 +22,6 @@ constexpr std::uint64_t kJustAboveFactor = 4;
 // "Many": at least this share of a site's messages, and this many over all ranks.
 constexpr double kMinShareOfSite = 0.1;
 constexpr std::uint64_t kMinMessages = 100;
-// Relative uncertainty of a link model without held-out points.
-constexpr double kAssumedLinkUncertainty = 0.25;
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   std::filesystem::create_directories(file.parent_path());
@@ -72,16 +71,37 @@ std::vector<AffectedSite> sites_just_above(const profile::Profile& profile, std:
   return out;
 }
 
+// The limit in force: the models' fingerprint's launch settings when they set it (OMPI_MCA_* and
+// --mca for Open MPI, the variable for MPICH), else the library's default.
+std::uint64_t limit_in_force(const EagerLimit& limit, const HardwareModels& models, std::string& source) {
+  const auto& settings = std::string_view(limit.mpi) == "openmpi" ? models.launch_mca : models.launch_environment;
+  const auto set = settings.find(limit.setting);
+  if (set != settings.end()) {
+    try {
+      const std::uint64_t value = std::stoull(set->second);
+      source = "launch settings of hardware " + models.hardware_id;
+      return value;
+    } catch (const std::exception&) {
+      // Not a plain number: the default is the best we know.
+    }
+  }
+  source = "default (../shared/TUNING-FACTS.md); the models' launch settings do not set it";
+  return limit.default_bytes;
+}
+
 std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
   const profile::Profile& profile = input.profile;
   const int nodes = std::max(profile.node_count(), 1);
   const EagerLimit* limit = eager_limit_for(profile.mpi_library, nodes);
   if (!limit) return {};
-  const auto affected = sites_just_above(profile, limit->default_bytes);
+  std::string limit_source;
+  const std::uint64_t current = limit_in_force(*limit, input.models, limit_source);
+  const auto affected = sites_just_above(profile, current);
   if (affected.empty()) return {};
   std::uint64_t largest = 0;
   for (const auto& site : affected) largest = std::max(largest, site.largest_bytes);
   const std::uint64_t proposed = std::min(limit->max_bytes, 2 * (largest + 1));
+  if (proposed <= current) return {};
 
   Recommendation out;
   out.technique = Technique::RuntimeSettings;
@@ -93,28 +113,24 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
     bound_s += site.site->time_per_rank.max * site.share;
     const double per_rank = double(site.messages) / std::max(site.site->ranks, 1);
     if (link)
-      predicted += per_rank * rendezvous_cost_s(*link, limit->default_bytes,
-                                                (limit->default_bytes + site.largest_bytes) / 2, from_breakpoint);
-    out.evidence.push_back({fmt::format("messages of {} to {} bytes from {}", limit->default_bytes,
-                                        kJustAboveFactor * limit->default_bytes - 1, site.site->function),
+      predicted += per_rank * rendezvous_cost_s(*link, current, (current + site.largest_bytes) / 2, from_breakpoint);
+    out.evidence.push_back({fmt::format("messages of {} to {} bytes from {}", current, kJustAboveFactor * current - 1,
+                                        site.site->function),
                             double(site.messages), "messages",
                             fmt::format("profile.json message_sizes.callsites id {}", site.site->id)});
   }
-  out.evidence.push_back({fmt::format("{} (default)", limit->setting), double(limit->default_bytes), "bytes",
-                          "../shared/TUNING-FACTS.md; the run's own settings are not read"});
+  out.evidence.push_back({limit->setting, double(current), "bytes", limit_source});
   if (link) {
-    const double uncertainty =
-        link->quality.held_out > 0 ? link->quality.p90_abs_relative_error : kAssumedLinkUncertainty;
-    out.evidence.push_back(
-        {from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
-                         : "rendezvous cost per message (estimate: one handshake round trip)",
-         rendezvous_cost_s(*link, limit->default_bytes, (limit->default_bytes + largest) / 2, from_breakpoint), "s",
-         link->source});
+    const double uncertainty = rules::model_error_95(link->quality);
+    out.evidence.push_back({from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
+                                            : "rendezvous cost per message (estimate: one handshake round trip)",
+                            rendezvous_cost_s(*link, current, (current + largest) / 2, from_breakpoint), "s",
+                            link->source});
     out.gain = bounded_gain(bound_s, predicted, predicted * (1 - uncertainty), predicted * (1 + uncertainty),
                             profile.wall_time_s);
   } else {
     out.gain = bounded_gain(bound_s, bound_s, 0, bound_s, profile.wall_time_s);
-    out.evidence.push_back({"link model (missing: the handshake cost is not known)", 0, "", input.models.source});
+    out.parameters["note"] = "no link model: the handshake cost is not known (configs/sweeps/link.yaml)";
   }
   const std::string value = std::to_string(proposed);
   out.parameters = {{limit->setting, value}};

@@ -14,12 +14,10 @@
 #include "../runtime/site_reference.hpp"
 #include "commtune/analysis/placement.hpp"
 #include "commtune/analysis/recommend.hpp"
+#include "p2p_common.hpp"
 
 namespace commtune::analysis {
 namespace {
-
-// Relative uncertainty of a link model without held-out points (a description's figures).
-constexpr double kAssumedLinkUncertainty = 0.25;
 
 struct Placement {
   Mapping mapping;
@@ -74,10 +72,6 @@ double slowest_rank_link_time_s(const profile::CommMatrix& matrix, const Mapping
   double slowest = 0;
   for (const auto& [rank, seconds] : per_rank) slowest = std::max(slowest, seconds);
   return slowest;
-}
-
-double link_uncertainty(const LinkModel& link) {
-  return link.quality.held_out > 0 ? link.quality.p90_abs_relative_error : kAssumedLinkUncertainty;
 }
 
 std::string mapping_text(const Mapping& mapping) {
@@ -149,18 +143,18 @@ Recommendation make_recommendation(const AnalysisInput& input, const Placement& 
     const double before_s = slowest_rank_link_time_s(matrix, placement.mapping, *intra, *inter);
     const double after_s = slowest_rank_link_time_s(matrix, best, *intra, *inter);
     const double predicted = before_s - after_s;
-    const double uncertainty = std::max(link_uncertainty(*intra), link_uncertainty(*inter));
+    const double uncertainty = std::max(rules::model_error_95(intra->quality), rules::model_error_95(inter->quality));
     out.evidence.push_back({"slowest rank's time on links, current mapping (link models)", before_s, "s",
                             inter->source + "; " + intra->source});
     out.evidence.push_back({"slowest rank's time on links, proposed mapping (link models)", after_s, "s",
                             inter->source + "; " + intra->source});
-    out.evidence.push_back({"relative uncertainty of the link models (p90 held-out error, or 0.25 assumed)",
-                            uncertainty, "ratio", inter->source});
+    out.evidence.push_back({"95 % relative error of the link models (held-out error; a description: 0.25)", uncertainty,
+                            "ratio", inter->source});
     out.gain = bounded_gain(bound_s, predicted, predicted * (1 - uncertainty), predicted * (1 + uncertainty),
                             input.profile.wall_time_s);
   } else {
     out.gain = bounded_gain(bound_s, 0, 0, 0, input.profile.wall_time_s);
-    out.evidence.push_back({"link models (missing: seconds not predicted)", 0, "", input.models.source});
+    out.parameters["note"] = "no intra- and inter-node link models: the cut is not turned into seconds";
   }
   const double cut_fraction = before.bytes ? 1.0 - double(after.bytes) / double(before.bytes) : 0;
   out.title = out.gain.significant

@@ -191,8 +191,9 @@ Mapping partition_ranks(const profile::CommMatrix& matrix, int nodes, int capaci
 }
 
 std::string rankfile_text(const Mapping& node_of_rank, const std::vector<std::string>& hosts) {
-  std::string out = "# Open MPI rankfile written by commtune analyze: mpirun --rankfile THIS_FILE -np " +
-                    std::to_string(node_of_rank.size()) + " ...\n";
+  std::string out =
+      "# commtune.ompi_rankfile/1: Open MPI rankfile written by commtune analyze: mpirun --rankfile THIS_FILE -np " +
+      std::to_string(node_of_rank.size()) + " ...\n";
   std::vector<int> next_slot(hosts.size(), 0);
   for (std::size_t rank = 0; rank < node_of_rank.size(); ++rank) {
     const auto node = std::size_t(node_of_rank[rank]);
@@ -202,8 +203,10 @@ std::string rankfile_text(const Mapping& node_of_rank, const std::vector<std::st
 }
 
 std::string hydra_machinefile_text(const Mapping& node_of_rank, const std::vector<std::string>& hosts) {
-  std::string out = "# MPICH Hydra machine file written by commtune analyze: mpirun.mpich -f THIS_FILE -np " +
-                    std::to_string(node_of_rank.size()) + " ... (one line per rank, in rank order)\n";
+  std::string out =
+      "# commtune.hydra_machinefile/1: MPICH Hydra machine file written by commtune analyze: mpirun.mpich -f THIS_FILE "
+      "-np " +
+      std::to_string(node_of_rank.size()) + " ... (one line per rank, in rank order)\n";
   for (int node : node_of_rank) out += hosts.at(std::size_t(node)) + ":1\n";
   return out;
 }

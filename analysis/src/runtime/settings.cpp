@@ -226,7 +226,8 @@ OmpiRules ompi_rules_from_measurements(const std::vector<CollectiveAlgorithmMode
 }
 
 std::string ompi_tune_file_text(const std::map<std::string, std::string>& mca) {
-  std::string out = "# Open MPI settings written by commtune analyze: mpirun --tune THIS_FILE ...\n";
+  std::string out =
+      "# commtune.ompi_tune/1: Open MPI settings written by commtune analyze: mpirun --tune THIS_FILE ...\n";
   for (const auto& [name, value] : mca) out += fmt::format("-mca {} {}\n", name, value);
   return out;
 }
