@@ -6,6 +6,7 @@ usage:
       Runs each sweep spec into DB (removed first). With --link tcp or shaped every spec's studies
       run over `--mca btl self,tcp` (the spec's `transports` are replaced), shaped: inside
       scripts/shaped-link.sh (the loopback device at 1 Gbit/s).
+  (both take --mpiexec LAUNCHER and --oversubscribe-flags "FLAGS", default mpirun, --oversubscribe)
   run_planted.py check --commtune PATH --work DIR --program EXE --source FILE.c --ranks N --db DB
                  [--hardware FILE|ID|db] [--link shm|tcp|shaped] [--shaper SCRIPT] [--run-option OPT]...
                  (--expect TECHNIQUE | --expect-none | --expect-not TECHNIQUE) [--kernel-agrees]
@@ -73,9 +74,10 @@ def shaped(command: list[str], options) -> list[str]:
 
 
 def launcher(options, ranks: int) -> list[str]:
-    # --oversubscribe only where needed: it makes idle ranks yield the core (mpi_yield_when_idle),
-    # which slows every small message (docs ../shared/ENVIRONMENT.md).
-    words = ["mpirun", "-np", str(ranks)] + (["--oversubscribe"] if ranks > os.cpu_count() else [])
+    # The oversubscription flag only where needed: with Open MPI it makes idle ranks yield the core
+    # (mpi_yield_when_idle), which slows every small message (../shared/ENVIRONMENT.md).
+    words = [options.mpiexec, "-np", str(ranks)]
+    words += shlex.split(options.oversubscribe_flags) if ranks > (os.cpu_count() or 1) else []
     return words + (TCP_MCA if options.link in ("tcp", "shaped") else [])
 
 
@@ -200,7 +202,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("action", choices=["sweeps", "check"])
     parser.add_argument("--commtune", required=True)
     parser.add_argument("--db", required=True)
-    parser.add_argument("--link", choices=["shm", "tcp", "shaped"], default="shm")
+    parser.add_argument("--link", choices=["shm", "tcp", "shaped"], default="shm",
+                        help="tcp and shaped use Open MPI's --mca btl self,tcp")
+    parser.add_argument("--mpiexec", default="mpirun", help="the MPI launcher")
+    parser.add_argument("--oversubscribe-flags", default="--oversubscribe",
+                        help="launcher options for more ranks than cores (empty for MPICH)")
     parser.add_argument("--shaper", default="", help="scripts/shaped-link.sh (for --link shaped)")
     parser.add_argument("--run-timeout", type=float, default=240)
     parser.add_argument("spec", nargs="*", help="sweeps: the sweep specs")
