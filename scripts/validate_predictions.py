@@ -36,7 +36,7 @@ CASES = [
     {"program": "small_messages", "ranks": 2, "link": "shm", "technique": "batching",
      "kernel": {"params": {"message_bytes": "128", "message_count": "400000", "batch_bytes": "64K", "data": "random"},
                 "before": "individual", "after": "batched", "exchanges": 2}},
-    {"program": "blocking_beside_compute", "ranks": 2, "link": "shm", "technique": "overlap", "kernel": None},
+    {"program": "blocking_beside_compute", "ranks": 2, "link": "shaped", "technique": "overlap", "kernel": None},
     {"program": "imbalance", "ranks": 2, "link": "shm", "technique": "load_balance", "kernel": None},
     {"program": "compressible", "ranks": 2, "link": "shaped", "technique": "compression",
      "kernel": {"params": {"message_bytes": "1M", "message_count": "1", "data": "ids", "level": "1"},

@@ -1,4 +1,5 @@
-/* Planted problem: a blocking exchange beside independent computation. Every step each rank
+/* Planted problem: a blocking exchange beside independent computation (run it over a slow link:
+ * on shared memory the transfer needs the CPU the computation uses, and little can overlap). Every step each rank
  * exchanges a halo of kHaloBytes with its neighbours (MPI_Sendrecv) and then updates its interior,
  * which does not need the halo; only the next step reads what arrived. The fix (--fixed) starts the
  * exchange with MPI_Irecv/MPI_Isend, computes the interior in kChunks pieces polling the requests
@@ -6,7 +7,7 @@
  * waits before the halo is used. The checksum covers the interior results and every halo received. */
 #include "planted.h"
 
-enum { kHaloBytes = 1 << 20, kSteps = 30, kChunks = 16 };
+enum { kHaloBytes = 1 << 20, kSteps = 30, kChunks = 128 };
 static const long kInteriorUnits = 2400000; /* computation per step */
 
 static void fill_halo(uint64_t* halo, int rank, long step) {
