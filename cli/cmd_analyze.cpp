@@ -105,8 +105,9 @@ void add_analyze_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "analyze", "Recommends changes to a run's communication (DIR/recommendations.yaml, docs/analysis.md)");
   command->add_option("DIR", options->dir, "The run directory (commtune run -o DIR)")->required();
-  command->add_option("--db", options->database, "The results database the hardware models are fitted from")
-      ->default_str("~/.local/share/commtune/results.sqlite");
+  command->add_option("--db", options->database,
+                      "The results database the hardware models are fitted from (default: "
+                      "$XDG_DATA_HOME/commtune/results.sqlite; without one the rules run without models)");
   command->add_option("--hardware", options->hardware,
                       "A fingerprint id in the database, or a hardware description file (default: the run's own, "
                       "DIR/hardware.json)");

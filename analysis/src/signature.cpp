@@ -123,7 +123,7 @@ std::map<int, TraceFacts> trace_facts(const trace::Trace& trace, const std::vect
   for (const auto& location : trace.locations) {
     std::map<int, std::vector<const trace::Call*>> calls_by_site;
     for (const auto& call : location.calls) {
-      if (call.site == trace::kNone || call.function == trace::kNone || call.site >= trace.sites.size()) continue;
+      if (call.site >= trace.sites.size() || call.function >= functions) continue;  // kNone included
       const int id = site_of[std::size_t(call.site) * functions + call.function];
       if (id == 0) continue;
       calls_by_site[id].push_back(&call);
@@ -172,25 +172,49 @@ std::map<int, std::set<int>> partners(const profile::CommMatrix& matrix) {
   return out;
 }
 
-// When every rank has one partner, a p2p site's messages can only go to it: the site's bytes and
-// messages are split over the pairs in the matrix's proportions.
-void apply_matrix_peers(SiteSignature& site, const profile::CallSite& profile_site, const profile::CommMatrix& matrix,
+// The ranks whose per-rank totals show calls of `function` (per function, not per site: the profile
+// does not say which ranks called a site).
+std::set<int> ranks_calling(const profile::Profile& profile, const std::string& function) {
+  std::set<int> out;
+  for (const auto& rank : profile.per_rank)
+    for (const auto& totals : rank.functions)
+      if (totals.name == function && totals.calls > 0) out.insert(rank.rank);
+  return out;
+}
+
+// When every rank has one partner, a p2p site's messages can only go to (or come from) it: the
+// matrix pairs of the ranks that called the site's function, from the sender's side for a function
+// that sends and the receiver's for one that only receives, share the site's bytes and messages in
+// the matrix's proportions.
+void apply_matrix_peers(SiteSignature& site, const profile::CallSite& profile_site, const profile::Profile& profile,
                         const std::map<int, std::set<int>>& partner_sets) {
   if (partner_sets.empty()) return;
   for (const auto& [rank, set] : partner_sets)
     if (set.size() != 1) return;
-  if (matrix.total_bytes == 0 && matrix.total_messages == 0) return;
+  const std::set<int> callers = ranks_calling(profile, profile_site.function);
+  const bool sends = profile_site.bytes_sent > 0 || profile_site.function.find("send") != std::string::npos ||
+                     profile_site.function.find("Send") != std::string::npos;
+  std::vector<std::pair<int, const profile::Traffic*>> used;  // peer, pair
+  std::uint64_t used_bytes = 0, used_messages = 0;
+  for (const auto& pair : profile.comm_matrix.pairs) {
+    if (pair.sender == pair.receiver) continue;
+    const int caller = sends ? pair.sender : pair.receiver;
+    if (callers.count(caller) == 0) continue;
+    used.emplace_back(sends ? pair.receiver : pair.sender, &pair);
+    used_bytes += pair.bytes;
+    used_messages += pair.messages;
+  }
+  if (used.empty()) return;
   const double site_bytes = double(profile_site.bytes_sent + profile_site.bytes_received);
   const double site_messages = double(bin_messages(profile_site.sizes));
   std::map<int, PeerTraffic> by_peer;
-  for (const auto& pair : matrix.pairs) {
-    if (pair.sender == pair.receiver) continue;
-    const double share_bytes = matrix.total_bytes > 0 ? double(pair.bytes) / double(matrix.total_bytes) : 0;
-    const double share_messages = matrix.total_messages > 0 ? double(pair.messages) / double(matrix.total_messages) : 0;
-    PeerTraffic& peer = by_peer[pair.receiver];
-    peer.peer = pair.receiver;
-    peer.bytes += std::uint64_t(std::llround(site_bytes * share_bytes));
-    peer.messages += std::uint64_t(std::llround(site_messages * share_messages));
+  for (const auto& [peer_rank, pair] : used) {
+    PeerTraffic& peer = by_peer[peer_rank];
+    peer.peer = peer_rank;
+    if (used_bytes > 0)
+      peer.bytes += std::uint64_t(std::llround(site_bytes * double(pair->bytes) / double(used_bytes)));
+    if (used_messages > 0)
+      peer.messages += std::uint64_t(std::llround(site_messages * double(pair->messages) / double(used_messages)));
   }
   for (const auto& [peer, traffic] : by_peer) site.peers.push_back(traffic);
   site.peers_from_trace = false;
@@ -257,7 +281,7 @@ std::vector<PopMetrics> region_pop(const profile::Profile& profile, const trace:
   const std::size_t functions = trace.functions.size();
   for (const auto& location : trace.locations)
     for (const auto& call : location.calls) {
-      if (call.site == trace::kNone || call.function == trace::kNone || call.site >= trace.sites.size()) continue;
+      if (call.site >= trace.sites.size() || call.function >= functions) continue;  // kNone included
       const int id = site_of[std::size_t(call.site) * functions + call.function];
       const profile::CallSite* site = id ? profile.callsite(id) : nullptr;
       if (site == nullptr || site->region.empty()) continue;
@@ -368,7 +392,7 @@ WorkloadSignature characterise(const profile::Profile& profile, const trace::Tra
     SiteSignature signature = site_signature(profile, site, mean_app_s);
     if (auto found = facts.find(site.id); found != facts.end()) apply_trace_facts(signature, found->second);
     if (signature.peers.empty() && site.category == "p2p" && (site.bytes_sent + site.bytes_received) > 0) {
-      apply_matrix_peers(signature, site, profile.comm_matrix, partner_sets);
+      apply_matrix_peers(signature, site, profile, partner_sets);
       matrix_peers_used |= !signature.peers.empty();
     }
     std::sort(signature.peers.begin(), signature.peers.end(),

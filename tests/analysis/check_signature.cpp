@@ -5,18 +5,26 @@
 // profile's own imbalance section. With --trace the trace is read and joined too.
 //
 // usage: analysis_check_signature OUT [--trace] [--expect-site FUNCTION:MEAN_BYTES:PEER]...
+//        analysis_check_signature OUT --recommendations
 //   --expect-site: a site of FUNCTION whose mean message is MEAN_BYTES with PEER its first peer
 //   (PEER -1: peers need not be known).
+//   --recommendations: after `commtune analyze OUT`: OUT/recommendations.yaml reads back, describes
+//   this run, and every gain is bounded by its sites' time, its interval holds it, and the order and
+//   significance follow the rules (recommend.hpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "commtune/analysis/recommend.hpp"
+#include "commtune/analysis/recommendations.hpp"
 #include "commtune/analysis/signature.hpp"
+#include "commtune/pmpi/run_directory.hpp"
 #include "profile/reader.hpp"
 #include "trace/reader.hpp"
 
@@ -126,6 +134,33 @@ void check_pop(const profile::Profile& run, const analysis::PopMetrics& pop) {
            "POP serialisation x transfer = communication efficiency");
 }
 
+// Named regions: POP metrics per region from a trace (each region whose sites the trace saw), a
+// note without one.
+void check_regions(const profile::Profile& run, const analysis::WorkloadSignature& signature) {
+  std::set<std::string> named;
+  for (const auto& region : run.regions)
+    if (!region.name.empty() && region.calls > 0) named.insert(region.name);
+  if (named.empty()) return;
+  if (!signature.traced) {
+    const bool noted = std::any_of(signature.notes.begin(), signature.notes.end(), [](const std::string& note) {
+      return note.find("per region") != std::string::npos;
+    });
+    expect(noted, "untraced: a note says per-region POP metrics need a trace");
+    return;
+  }
+  for (const auto& name : named) {
+    const auto found = std::find_if(signature.regions.begin(), signature.regions.end(),
+                                    [&](const analysis::PopMetrics& pop) { return pop.scope == name; });
+    expect(found != signature.regions.end(), "POP metrics of region " + name);
+    if (found == signature.regions.end()) continue;
+    expect(found->load_balance > 0 && found->load_balance <= 1, "region " + name + ": load balance in (0, 1]");
+    expect(found->communication_efficiency >= 0 && found->communication_efficiency <= 1,
+           "region " + name + ": communication efficiency in [0, 1]");
+    expect(close(found->parallel_efficiency, found->load_balance * found->communication_efficiency),
+           "region " + name + ": parallel = load balance x communication");
+  }
+}
+
 struct ExpectedSite {
   std::string function;
   double mean_bytes = 0;
@@ -144,6 +179,37 @@ void check_expected(const analysis::WorkloadSignature& signature, const Expected
   expect(found, "a site " + expected.function + " with mean message " + std::to_string(expected.mean_bytes) + " bytes");
 }
 
+void check_recommendations(const profile::Profile& run, const std::filesystem::path& dir) {
+  const analysis::Recommendations read =
+      analysis::read_recommendations(commtune::run_directory::recommendations_path(dir));
+  expect(read.ranks == run.ranks, "recommendations.yaml: ranks");
+  expect(close(read.wall_time_s, run.wall_time_s, 1e-5), "recommendations.yaml: wall time");
+  expect(read.command == run.command, "recommendations.yaml: command");
+  for (std::size_t i = 0; i < read.recommendations.size(); ++i) {
+    const analysis::Recommendation& r = read.recommendations[i];
+    const std::string what = "recommendation " + std::to_string(r.rank) + " (" + analysis::to_string(r.technique) + ")";
+    expect(r.rank == int(i + 1), what + ": numbered in order");
+    double sites_s = 0;
+    for (const auto& site : r.callsites) {
+      expect(run.callsite(site.callsite_id) != nullptr, what + ": call site " + std::to_string(site.callsite_id));
+      sites_s += site.time_s;
+    }
+    expect(r.gain.bound_s <= sites_s * (1 + 1e-5) + 1e-9, what + ": bound <= time at its sites");
+    expect(r.gain.seconds <= r.gain.bound_s + 1e-9 && r.gain.ci_high_s <= r.gain.bound_s + 1e-9,
+           what + ": gain and interval within the bound");
+    expect(r.gain.ci_low_s <= r.gain.seconds + 1e-9 && r.gain.seconds <= r.gain.ci_high_s + 1e-9,
+           what + ": interval holds the gain");
+    expect(r.gain.significant == (r.gain.ci_low_s > 0 && r.gain.fraction_of_run >= analysis::kPracticalFraction),
+           what + ": significant exactly when the interval excludes zero and the gain is practical");
+    if (i > 0) {
+      const auto& previous = read.recommendations[i - 1];
+      expect(previous.gain.significant || !r.gain.significant, what + ": significant ones first");
+      if (previous.gain.significant == r.gain.significant)
+        expect(previous.gain.seconds >= r.gain.seconds - 1e-9, what + ": by predicted gain");
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,12 +217,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s OUT [--trace] [--expect-site FUNCTION:MEAN_BYTES:PEER]...\n", argv[0]);
     return 2;
   }
-  bool traced = false;
+  bool traced = false, recommendations = false;
   std::vector<ExpectedSite> expected;
   for (int i = 2; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--trace") {
       traced = true;
+    } else if (word == "--recommendations") {
+      recommendations = true;
     } else if (word == "--expect-site" && i + 1 < argc) {
       std::istringstream in(argv[++i]);
       ExpectedSite site;
@@ -174,6 +242,11 @@ int main(int argc, char** argv) {
   }
   try {
     const profile::Profile run = profile::read_profile(argv[1]);
+    if (recommendations) {
+      check_recommendations(run, argv[1]);
+      std::printf("check_signature --recommendations: %d checks, %d failed\n", g_checks, g_problems);
+      return g_problems == 0 ? 0 : 1;
+    }
     std::optional<commtune::trace::Trace> trace;
     if (traced) trace = commtune::trace::read_trace(argv[1]);
     const analysis::WorkloadSignature signature = analysis::characterise(run, trace ? &*trace : nullptr);
@@ -193,6 +266,7 @@ int main(int argc, char** argv) {
       expect(any_traced_peers, "some site has peers from the trace (sites joined by module + offset)");
       expect(any_traced_gaps, "some site has compute between calls from the trace");
     }
+    check_regions(run, signature);
     for (const auto& site : expected) check_expected(signature, site);
   } catch (const std::exception& error) {
     std::printf("FAILED: %s\n", error.what());
