@@ -4,7 +4,7 @@
  * fix): it exists so that every planted program takes the same options. */
 #include "planted.h"
 
-enum { kBlockBytes = 1 << 20, kSteps = 40, kExchangeEvery = 8 };
+enum { kBlockBytes = 256 * 1024, kSteps = 40, kExchangeEvery = 20 };
 static const long kUnitsPerStep = 3000000;
 
 int main(int argc, char** argv) {
