@@ -9,13 +9,8 @@ namespace {
 // Every technique's rule, once.
 const std::vector<Rule>& rules() {
   static const std::vector<Rule> kRules{
-      recommend_batching,
-      recommend_compression,
-      recommend_nonblocking,
-      recommend_overlap,
-      recommend_load_balance,
-      recommend_topology,
-      recommend_runtime_settings,
+      recommend_batching,     recommend_compression, recommend_nonblocking,      recommend_overlap,
+      recommend_load_balance, recommend_topology,    recommend_runtime_settings,
   };
   return kRules;
 }
@@ -34,7 +29,7 @@ PredictedGain bounded_gain(double bound_s, double predicted_s, double low_s, dou
     gain.ci_low_fraction = gain.ci_low_s / wall_time_s;
     gain.ci_high_fraction = gain.ci_high_s / wall_time_s;
   }
-  gain.significant = gain.ci_low_s > 0 && gain.fraction_of_run >= kPracticalFraction;
+  gain.significant = gain.ci_low_fraction >= kPracticalFraction;
   return gain;
 }
 

@@ -156,7 +156,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
         site.location, plan->batch_bytes, plan->batch_count, flush_us);
   } else {
     keep_as_is(out, "batching", site,
-               fmt::format("batching predicts {} of the run, an interval that includes zero or is below {}",
+               fmt::format("batching predicts {} of the run, an interval whose low end is below {} of the run",
                            percent(out.gain.fraction_of_run), percent(kPracticalFraction)));
   }
   return out;

@@ -132,8 +132,8 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
                             "they are: the codec's cost is not repaid",
                             link_name, best.codec, best.level)
                       : fmt::format(
-                            "compressing with {}-{} predicts {} of the run, an interval that includes zero or "
-                            "is below {}",
+                            "compressing with {}-{} predicts {} of the run, an interval whose low end is below {} "
+                            "of the run",
                             best.codec, best.level, percent(out.gain.fraction_of_run), percent(kPracticalFraction));
     keep_as_is(out, "compression", site, why);
   }

@@ -72,9 +72,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
         "first), do the independent computation, then wait: the {} waiting for the partner passes behind it.",
         site.location, window, percent(waiting_s / std::max(wall_s, 1e-12)));
   } else {
-    keep_as_is(out, "nonblocking calls", site,
-               fmt::format("hiding its waiting predicts {} of the run, an interval that includes zero or is below {}",
-                           percent(out.gain.fraction_of_run), percent(kPracticalFraction)));
+    keep_as_is(
+        out, "nonblocking calls", site,
+        fmt::format("hiding its waiting predicts {} of the run, an interval whose low end is below {} of the run",
+                    percent(out.gain.fraction_of_run), percent(kPracticalFraction)));
   }
   return out;
 }

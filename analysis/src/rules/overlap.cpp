@@ -86,9 +86,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
         "that computation into {} chunks and run it with compute_while_polling (MPI_Testall between chunks){}.",
         site.location, chunks, thread ? ", or keep the requests moving with a ProgressThread" : "");
   } else {
-    keep_as_is(out, "overlapping communication with computation", site,
-               fmt::format("hiding its transfer predicts {} of the run, an interval that includes zero or is below {}",
-                           percent(out.gain.fraction_of_run), percent(kPracticalFraction)));
+    keep_as_is(
+        out, "overlapping communication with computation", site,
+        fmt::format("hiding its transfer predicts {} of the run, an interval whose low end is below {} of the run",
+                    percent(out.gain.fraction_of_run), percent(kPracticalFraction)));
   }
   return out;
 }

@@ -37,8 +37,8 @@ std::vector<Recommendation> recommend(const AnalysisInput& input);
 
 // A predicted saving of `predicted_s` in [low_s, high_s] (95 %), clamped to [0, bound_s] at the
 // top (a rule never promises more than the time at its sites), as fractions of `wall_time_s`.
-// Significant when the interval's low end is above zero and the saving is at least
-// kPracticalFraction of the run.
+// Significant when even the interval's low end saves kPracticalFraction of the run: an interval
+// that includes zero, or a saving lost in the noise of a run, says "keep as is".
 inline constexpr double kPracticalFraction = 0.01;
 PredictedGain bounded_gain(double bound_s, double predicted_s, double low_s, double high_s, double wall_time_s);
 
