@@ -98,7 +98,11 @@ std::string library_version() {
   int length = 0;
   PMPI_Get_library_version(library, &length);
   const std::string text(library, std::size_t(std::max(0, length)));
-  return text.substr(0, text.find_first_of("\n,"));
+  std::string line = text.substr(0, text.find_first_of("\n,"));
+  // MPICH names its device on a later line; the hardware fingerprint needs it to meet the sweeps'.
+  if (const std::size_t device = text.find("MPICH Device:"); device != std::string::npos)
+    line += "  " + text.substr(device, text.find('\n', device) - device);
+  return line;
 }
 
 bool usable_directory(const fs::path& dir, std::string& error) {
