@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's quick start. On a fresh Debian 12 machine:
-#   scripts/quickstart.sh example   installs what is missing, builds, profiles the bundled example
+#   scripts/quickstart.sh example   installs what is missing, builds, profiles, analyses and reports the bundled example
 #   scripts/quickstart.sh test      installs what is missing, builds, runs the whole test suite
 # Options after the word: --mpich builds and tests against MPICH instead of Open MPI (build-mpich/).
 set -euo pipefail
@@ -42,6 +42,10 @@ if [[ $what == example ]]; then
   launcher=mpirun
   [[ $mpi == mpich ]] && launcher=mpirun.mpich
   "$build"/bin/commtune run -o commtune-example -- "$launcher" -np 2 "$build"/bin/commtune-example-heat 256 300
+  # Recommendations (without a results database: the patterns found, and the sweeps that would
+  # measure their gains), then the report that shows them.
+  "$build"/bin/commtune analyze commtune-example
+  "$build"/bin/commtune report commtune-example
 else
   ctest --test-dir "$build" --output-on-failure -j2 --timeout 300
 fi
