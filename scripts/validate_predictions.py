@@ -88,8 +88,9 @@ def predicted(case: dict, options) -> tuple[dict | None, dict]:
     run(shaped([commtune, "run", "-o", str(out), "--quiet", "--compress-sample=4", "--"] + launcher(case) + [program],
                case), options.verbose)
     db = options.shaped_db if case["link"] == "shaped" else options.db
-    # A run's own fingerprint does not match the sweeps' (ranks per node, calibration): analyse
-    # against the database's one fingerprint unless a hardware description is named.
+    # The runs here are made without the test environment's MPI settings (the tests' databases
+    # carry OMPI_MCA_rmaps_base_oversubscribe), so their own fingerprints differ from the
+    # databases': analyse against the database's one fingerprint unless a description is named.
     hardware = str(ROOT / case["hardware"]) if case.get("hardware") else database_hardware(commtune, db, options)
     command = [commtune, "analyze", str(out), "--db", db, "--hardware", hardware]
     run(command, options.verbose)
