@@ -21,7 +21,11 @@ if tc qdisc show dev lo | grep -q tbf; then
   echo "$0: lo is already shaped (tc qdisc show dev lo); remove it with: tc qdisc del dev lo root" >&2
   exit 2
 fi
-tc qdisc add dev lo root tbf rate "$rate" burst 256kb latency 100ms
+# The bucket holds 96 KiB, just over one packet of lo (MTU 64 KiB; tbf drops a packet larger than
+# its bucket): a real link does not bank idle time, and a larger bucket does. With 256 KiB, a
+# blocking exchange after 2 ms of computation went 2 ms faster than the link's rate allows, and a
+# change that kept the link busy (overlap) looked worth half of what it was.
+tc qdisc add dev lo root tbf rate "$rate" burst 96kb latency 100ms
 trap 'tc qdisc del dev lo root 2>/dev/null || true' EXIT INT TERM HUP
 echo "$0: lo shaped to $rate" >&2
 status=0

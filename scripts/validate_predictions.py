@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Predicted against measured gains of the planted programs (tests/analysis/planted/*.c).
 
-For each planted program: run it under `commtune run`, `commtune analyze` it, and take the
-predicted gain of the recommendation of the planted technique from recommendations.yaml; then run
-the program without the profiler as it is and with --fixed, interleaved, --repetitions times each,
-and take the difference of the medians as the measured gain. Where the batching kernel can be
-configured like the planted exchange, it is run too (both variants, interleaved) and its saving per
-exchange is scaled to the program's exchanges. Prints a table and the median relative error of the
-predictions (|predicted - measured| / measured, over the rows that have a measured gain).
+For each planted program, --repetitions times, interleaved so that a change in the machine's load
+hits every side: run it under `commtune run` (traced where docs/analysis.md says to analyse a
+traced run before acting: overlap and nonblocking), `commtune analyze` it and take the predicted
+gain of the recommendation of the planted technique from recommendations.yaml; run the program
+without the profiler as it is and with --fixed; and where a kernel can be configured like the
+workload (batching for small_messages and compressible, overlap for blocking_beside_compute, with
+the recommendation's parameters and the measured computation between calls), run it before and
+after, its saving per exchange scaled to the program's exchanges. The prediction is the median of the
+predicted gains, a measured gain the difference of the medians of the two variants' times. Prints a
+table and the median relative error of the predictions (|predicted - measured| / measured) against
+the programs' fixes and against the kernels.
 
   scripts/validate_predictions.py --build build --db /tmp/v/shm.sqlite --shaped-db /tmp/v/shaped.sqlite
 The databases are those of tests/analysis (run_planted.py sweeps ...). Needs root and tc for the
-shaped link (compressible). Python 3 with PyYAML.
+shaped link (blocking_beside_compute, compressible). Python 3 with PyYAML.
 """
 
 from __future__ import annotations
@@ -31,15 +35,25 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TCP_MCA = ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo"]
 
-# program, ranks, link, the planted technique, kernel comparison (or None), hardware description.
+# program, ranks, link, the planted technique, the kernel configured like the workload (or None),
+# hardware description. A kernel's params are fixed, or (a tuple) read from the recommendation: its
+# parameters, or an evidence value scaled (the computation between calls, in microseconds).
 CASES = [
     {"program": "small_messages", "ranks": 2, "link": "shm", "technique": "batching",
-     "kernel": {"params": {"message_bytes": "128", "message_count": "400000", "batch_bytes": "64K", "data": "random"},
+     "kernel": {"name": "batching", "params": {"message_bytes": "128", "message_count": "400000",
+                                               "batch_bytes": ("batch_bytes", "64K"), "data": "random",
+                                               "codec": ("codec", "lz4")},
                 "before": "individual", "after": "batched", "exchanges": 2}},
-    {"program": "blocking_beside_compute", "ranks": 2, "link": "shaped", "technique": "overlap", "kernel": None},
+    {"program": "blocking_beside_compute", "ranks": 2, "link": "shaped", "technique": "overlap",
+     "kernel": {"name": "overlap", "params": {"operation": "p2p", "message_bytes": "1M", "progress_thread": "false",
+                                              "chunks": ("chunks", "16"),
+                                              "compute_us": ("computation between calls", 1e6)},
+                "before": "blocking", "after": "nonblocking", "exchanges": 30},
+     "trace": True},
     {"program": "imbalance", "ranks": 2, "link": "shm", "technique": "load_balance", "kernel": None},
     {"program": "compressible", "ranks": 2, "link": "shaped", "technique": "compression",
-     "kernel": {"params": {"message_bytes": "1M", "message_count": "1", "data": "ids", "level": "1"},
+     "kernel": {"name": "batching", "params": {"message_bytes": "1M", "message_count": "1", "data": "ids", "level": "1",
+                                               "codec": ("codec", "lz4")},
                 "before": "individual", "after": "compressed", "exchanges": 24}},
     {"program": "heavy_pairs", "ranks": 4, "link": "shm", "technique": "topology", "kernel": None,
      "hardware": "configs/hardware/example-2-nodes.yaml", "measurable": False},
@@ -81,12 +95,13 @@ def database_hardware(commtune: str, db: str, options) -> str:
     return ids[0]
 
 
-def predicted(case: dict, options) -> tuple[dict | None, dict]:
-    out = pathlib.Path(options.work) / case["program"]
+def predicted(case: dict, options, repetition: int) -> tuple[dict | None, dict]:
+    out = pathlib.Path(options.work) / case["program"] / str(repetition)
     commtune = str(pathlib.Path(options.build) / "bin" / "commtune")
     program = str(pathlib.Path(options.build) / "bin" / f"planted_{case['program']}")
-    run(shaped([commtune, "run", "-o", str(out), "--quiet", "--compress-sample=4", "--"] + launcher(case) + [program],
-               case), options.verbose)
+    mode = ["--trace"] if case.get("trace") else []
+    run(shaped([commtune, "run", "-o", str(out), "--quiet", "--compress-sample=4"] + mode + ["--"] + launcher(case) +
+               [program], case), options.verbose)
     db = options.shaped_db if case["link"] == "shaped" else options.db
     # The runs here are made without the test environment's MPI settings (the tests' databases
     # carry OMPI_MCA_rmaps_base_oversubscribe), so their own fingerprints differ from the
@@ -108,35 +123,65 @@ def program_time_s(case: dict, options, fixed_args: list[str]) -> float:
     return float(match.group(1))
 
 
-def kernel_median_s(case: dict, options, variant: str, codec: str) -> float:
-    commtune = str(pathlib.Path(options.build) / "bin" / "commtune")
-    command = [commtune, "kernel", "batching", "--param", f"variant={variant}", "--param", f"codec={codec}"]
+def kernel_params(case: dict, recommendation: dict | None) -> dict[str, str]:
+    """The kernel's parameters, those taken from the recommendation filled in."""
+    parameters = (recommendation or {}).get("parameters") or {}
+    evidence = {e["what"]: e["value"] for e in (recommendation or {}).get("evidence") or []}
+    out = {}
     for name, value in case["kernel"]["params"].items():
+        if isinstance(value, tuple) and isinstance(value[1], float):  # an evidence value, scaled
+            out[name] = str(round(float(evidence.get(value[0], 0)) * value[1]))
+        elif isinstance(value, tuple):  # a parameter, with a default
+            out[name] = str(parameters.get(value[0], value[1]))
+        else:
+            out[name] = value
+    return out
+
+
+def kernel_median_s(case: dict, options, variant: str, params: dict[str, str]) -> float:
+    commtune = str(pathlib.Path(options.build) / "bin" / "commtune")
+    command = [commtune, "kernel", case["kernel"]["name"], "--param", f"variant={variant}"]
+    for name, value in params.items():
         command += ["--param", f"{name}={value}"]
     command += ["--iterations", "10", "--"] + launcher(case)
     output = run(shaped(command, case), options.verbose)
     return float(json.loads(output[output.index("{"):])["summary_s"]["median"])
 
 
-def measure(case: dict, recommendation: dict | None, options) -> dict:
-    fixed_args = ["--fixed"]
+def fixed_arguments(case: dict, recommendation: dict | None) -> list[str]:
+    """The fixed variant's arguments (compressible runs the recommended codec)."""
     codec = (recommendation or {}).get("parameters", {}).get("codec", "lz4")
-    if case["program"] == "compressible":
-        fixed_args += ["--codec", codec if codec in ("lz4", "zstd") else "lz4"]
-    before, after, kernel_before, kernel_after = [], [], [], []
-    for _ in range(options.repetitions):  # interleaved, so that a change in the machine's load hits both
-        before.append(program_time_s(case, options, []))
-        after.append(program_time_s(case, options, fixed_args))
+    return ["--fixed"] + (["--codec", codec if codec in ("lz4", "zstd") else "lz4"]
+                          if case["program"] == "compressible" else [])
+
+
+def validate(case: dict, options) -> dict:
+    """Predictions, program times and kernel times over the repetitions, interleaved."""
+    sides: dict[str, list] = {"predictions": [], "before": [], "after": [], "kernel_before": [], "kernel_after": []}
+    fixed_args, params = None, {}
+    for repetition in range(options.repetitions):
+        recommendation, document = predicted(case, options, repetition)
+        sides["predictions"].append((recommendation, document))
+        if case["technique"] is None or not case.get("measurable", True):
+            continue
+        if fixed_args is None:  # the first repetition's advice is the one applied
+            fixed_args = fixed_arguments(case, recommendation)
+            params = kernel_params(case, recommendation) if case["kernel"] else {}
+        sides["before"].append(program_time_s(case, options, []))
+        sides["after"].append(program_time_s(case, options, fixed_args))
         if case["kernel"]:
-            kernel_before.append(kernel_median_s(case, options, case["kernel"]["before"], codec))
-            kernel_after.append(kernel_median_s(case, options, case["kernel"]["after"], codec))
-    result = {"before_s": statistics.median(before), "after_s": statistics.median(after),
-              "fixed_args": fixed_args}
-    result["measured_s"] = result["before_s"] - result["after_s"]
-    if case["kernel"]:
-        per_exchange_s = statistics.median(kernel_before) - statistics.median(kernel_after)
-        result["kernel_s"] = per_exchange_s * case["kernel"]["exchanges"]
-    return result
+            sides["kernel_before"].append(kernel_median_s(case, options, case["kernel"]["before"], params))
+            sides["kernel_after"].append(kernel_median_s(case, options, case["kernel"]["after"], params))
+    return sides
+
+
+def median_prediction(predictions: list) -> tuple[dict | None, float, float]:
+    """The repetition whose predicted gain is the median (lower median), its seconds, and its run's wall time."""
+    def seconds(entry) -> float:
+        return float(((entry[0] or {}).get("predicted_gain") or {}).get("seconds", 0))
+    ordered = sorted(predictions, key=seconds)
+    recommendation, document = ordered[(len(ordered) - 1) // 2]
+    return recommendation, seconds((recommendation, document)), float((document.get("run") or {}).get("wall_time_s") or 0)
 
 
 def relative_error(predicted_s: float, measured_s: float) -> float | None:
@@ -155,42 +200,55 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     wanted = set(filter(None, options.programs.split(",")))
     print(f"load average before: {pathlib.Path('/proc/loadavg').read_text().split()[:3]}")
-    rows, errors = [], []
+    rows, errors, kernel_errors = [], [], []
     for case in CASES:
         if wanted and case["program"] not in wanted:
             continue
-        recommendation, document = predicted(case, options)
-        wall_s = float((document.get("run") or {}).get("wall_time_s") or 0)  # the profiled run's
-        significant = [r for r in document.get("recommendations") or [] if r["predicted_gain"]["significant"]]
+        sides = validate(case, options)
         if case["technique"] is None:  # clean: nothing should be significant
-            rows.append([case["program"], "(none)", f"{len(significant)} significant", "-", "-", "-"])
+            counts = [sum(1 for r in document.get("recommendations") or [] if r["predicted_gain"]["significant"])
+                      for _, document in sides["predictions"]]
+            rows.append([case["program"], "(none)", f"significant: {counts} over the repetitions", "-", "-", "-"])
             continue
+        recommendation, predicted_s, wall_s = median_prediction(sides["predictions"])
         gain = (recommendation or {}).get("predicted_gain", {})
-        predicted_s = float(gain.get("seconds", 0))
         predicted_text = (f"{gain.get('percent_of_run', 0):.1f} [{gain.get('ci_low_percent', 0):.1f}, "
                           f"{gain.get('ci_high_percent', 0):.1f}]" + ("" if gain.get("significant") else " (n.s.)")
                           if recommendation else "no recommendation")
         if not case.get("measurable", True):
             rows.append([case["program"], case["technique"], predicted_text, "not measurable on one machine", "-", "-"])
             continue
-        measured = measure(case, recommendation, options)
-        error = relative_error(predicted_s, measured["measured_s"])
+        before_s, after_s = statistics.median(sides["before"]), statistics.median(sides["after"])
+        error = relative_error(predicted_s, before_s - after_s)
         if error is not None:
             errors.append(error)
         percent = lambda seconds: f"{100 * seconds / wall_s:.1f}" if wall_s else "?"
+        kernel = "-"
+        if case["kernel"]:
+            per_exchange_s = statistics.median(sides["kernel_before"]) - statistics.median(sides["kernel_after"])
+            kernel_s = per_exchange_s * case["kernel"]["exchanges"]
+            kernel_error = relative_error(predicted_s, kernel_s)
+            if kernel_error is not None:
+                kernel_errors.append(kernel_error)
+            kernel = f"{percent(kernel_s)} ({case['kernel']['name']}: {100 * kernel_error:.0f} %)" if kernel_error \
+                is not None else percent(kernel_s)
         rows.append([case["program"], case["technique"], predicted_text,
-                     f"{percent(measured['measured_s'])} ({measured['before_s']:.3f} -> {measured['after_s']:.3f} s)",
-                     f"{100 * error:.0f} %" if error is not None else "-",
-                     percent(measured["kernel_s"]) if "kernel_s" in measured else "-"])
+                     f"{percent(before_s - after_s)} ({before_s:.3f} -> {after_s:.3f} s)",
+                     f"{100 * error:.0f} %" if error is not None else "-", kernel])
     print(f"load average after: {pathlib.Path('/proc/loadavg').read_text().split()[:3]}")
-    header = ["program", "technique", "predicted % of run [95 % CI]", "measured % of run (median before -> after)",
-              "error", "batching kernel % of run"]
+    header = ["program", "technique", "predicted % of run [95 % CI] (median repetition)",
+              "measured % of run (median before -> after)",
+              "error", "kernel configured like the workload, % of run (error)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
     if errors:
-        print(f"median relative error: {100 * statistics.median(errors):.0f} % over {len(errors)} programs")
+        print(f"median relative error against the programs' fixes: {100 * statistics.median(errors):.0f} % "
+              f"over {len(errors)} programs")
+    if kernel_errors:
+        print(f"median relative error against the kernels configured like the workloads: "
+              f"{100 * statistics.median(kernel_errors):.0f} % over {len(kernel_errors)} programs")
     return 0
 
 

@@ -237,6 +237,37 @@ TEST(Compression, PaysOnAOneGigabitLink) {
   EXPECT_EQ(compression.apply.component, "commtune::kernels::batching::CompressedChannel");
 }
 
+TEST(Compression, CodecCostIsTheHardwaresNotTheSamplersRate) {
+  // The profile's rates are timed on small gathers (slow); the codec models', on whole messages.
+  auto slow_sampler = compressible_site();
+  slow_sampler.compressibility->lz4_mb_per_s = 1;
+  slow_sampler.compressibility->zstd1_mb_per_s = 1;
+  const auto sampled = run(recommend_compression, workload({slow_sampler}), models_with(slow_link()));
+  const auto reference = run(recommend_compression, workload({compressible_site()}), models_with(slow_link()));
+  ASSERT_EQ(sampled.size(), 1u);
+  ASSERT_EQ(reference.size(), 1u);
+  EXPECT_TRUE(sampled.front().gain.significant);
+  EXPECT_DOUBLE_EQ(sampled.front().gain.seconds, reference.front().gain.seconds);
+}
+
+TEST(Compression, TheSitesOwnTimeShrinksUpToBothDirectionsOfTheLink) {
+  // 64 KiB at 125 MB/s and 50 us latency: 0.574 ms per message on the link model.
+  const double link_s = slow_link().seconds(65536);
+  auto exchange = compressible_site();  // measured: two directions sharing the link
+  exchange.time_per_rank_max_s = 2 * link_s * exchange.calls_per_rank;
+  auto stalled = compressible_site();  // measured: above both directions; the rest is not the bytes'
+  stalled.time_per_rank_max_s = 3 * link_s * stalled.calls_per_rank;
+  const auto shared = run(recommend_compression, workload({exchange}), models_with(slow_link()));
+  const auto slow = run(recommend_compression, workload({stalled}), models_with(slow_link()));
+  ASSERT_EQ(shared.size(), 1u);
+  ASSERT_EQ(slow.size(), 1u);
+  // zstd: 64 KiB at 0.475 GB/s + 1.4 GB/s, and 1/6 of the bytes on the link.
+  const double codec_s = 65536 / 0.475e9 + 65536 / 1.4e9;
+  const double saved_s = 2 * link_s * (1 - slow_link().seconds(65536 / 6) / link_s) - codec_s;
+  EXPECT_NEAR(shared.front().gain.seconds, saved_s * exchange.calls_per_rank, 1e-9);
+  EXPECT_NEAR(slow.front().gain.seconds, saved_s * stalled.calls_per_rank, 1e-9);
+}
+
 TEST(Compression, NoSampledPayloadOrSmallMessagesIsNotThePattern) {
   auto unsampled = site(1, "MPI_Send", 65536, 1000, 0.8);
   auto small = site(2, "MPI_Send", 256, 1000, 0.8);

@@ -190,11 +190,16 @@ void fit_codecs(const ResultsDb& db, const std::string& hardware_id, HardwareMod
   }
 }
 
-// overlap = 1 - (total - compute) / comm_pure (OSU's definition, the kernel's overlap_osu_percent),
-// evaluated at the median iteration time and at its 95 % interval's ends.
+// overlap = (comm_pure + compute - total) / min(comm_pure, compute): the share of the shorter of the
+// two that passed behind the other (IMB's definition, the kernel's overlap_imb_percent), evaluated at
+// the median iteration time and at its 95 % interval's ends. The rules multiply it by the shorter of
+// a site's transfer and computation. (OSU's 1 - (total - compute) / comm_pure is a share of the
+// communication: with less computation than communication it cannot reach 1 even when all of the
+// computation is hidden.)
 double overlap_at(double total_s, double compute_s, double comm_pure_s) {
-  if (comm_pure_s <= 0) return 0;
-  return std::clamp(1 - (total_s - compute_s) / comm_pure_s, 0.0, 1.0);
+  const double shorter_s = std::min(comm_pure_s, compute_s);
+  if (shorter_s <= 0) return 0;
+  return std::clamp((comm_pure_s + compute_s - total_s) / shorter_s, 0.0, 1.0);
 }
 
 void fit_overlap(const ResultsDb& db, const std::string& hardware_id, HardwareModels& models) {

@@ -76,7 +76,7 @@ struct CodecModel {
 struct OverlapModel {
   std::string operation;  // p2p, ibcast, iallreduce
   std::uint64_t message_bytes = 0;
-  double achievable_fraction = 0;  // 0..1 (overlap_osu_percent / 100)
+  double achievable_fraction = 0;  // 0..1 of the shorter of computation and communication (overlap_imb_percent / 100)
   double ci_low = 0;
   double ci_high = 0;
   int chunks = 0;  // the best configuration measured
