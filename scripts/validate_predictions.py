@@ -5,7 +5,8 @@ For each planted program, --repetitions times, interleaved so that a change in t
 hits every side: run it under `commtune run` (traced where docs/analysis.md says to analyse a
 traced run before acting: overlap and nonblocking), `commtune analyze` it and take the predicted
 gain of the recommendation of the planted technique from recommendations.yaml; run the program
-without the profiler as it is and with --fixed; and where a kernel can be configured like the
+without the profiler as it is and with --fixed (a runtime setting: as it is, launched with the
+recommendation's environment lines); and where a kernel can be configured like the
 workload (batching for small_messages and compressible, overlap for blocking_beside_compute, with
 the recommendation's parameters and the measured computation between calls), run it before and
 after, its saving per exchange scaled to the program's exchanges. The prediction is the median of the
@@ -55,6 +56,10 @@ CASES = [
      "kernel": {"name": "batching", "params": {"message_bytes": "1M", "message_count": "1", "data": "ids", "level": "1",
                                                "codec": ("codec", "lz4")},
                 "before": "individual", "after": "compressed", "exchanges": 24}},
+    # A runtime setting: the "fixed" run is the program as it is, launched with the recommendation's
+    # environment lines (Open MPI's eager limit).
+    {"program": "eager_limit", "ranks": 2, "link": "shm", "technique": "runtime_settings", "kernel": None,
+     "runtime": True},
     {"program": "heavy_pairs", "ranks": 4, "link": "shm", "technique": "topology", "kernel": None,
      "hardware": "configs/hardware/example-2-nodes.yaml", "measurable": False},
     {"program": "clean", "ranks": 2, "link": "shm", "technique": None, "kernel": None, "measurable": False},
@@ -67,10 +72,11 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: list[str], verbose: bool) -> str:
+def run(command: list[str], verbose: bool, extra_environment: dict[str, str] | None = None) -> str:
     if verbose:
         print(f"$ {shlex.join(command)}", file=sys.stderr, flush=True)
-    result = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=900)
+    env = environment() | (extra_environment or {})
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"validate_predictions: exit status {result.returncode}: {shlex.join(command)}")
@@ -114,9 +120,9 @@ def predicted(case: dict, options, repetition: int) -> tuple[dict | None, dict]:
     return (chosen[0] if chosen else None), document
 
 
-def program_time_s(case: dict, options, fixed_args: list[str]) -> float:
+def program_time_s(case: dict, options, fixed: tuple[list[str], dict[str, str]]) -> float:
     program = str(pathlib.Path(options.build) / "bin" / f"planted_{case['program']}")
-    output = run(shaped(launcher(case) + [program] + fixed_args, case), options.verbose)
+    output = run(shaped(launcher(case) + [program] + fixed[0], case), options.verbose, fixed[1])
     match = re.search(r"time_s=([0-9.]+)", output)
     if not match:
         raise SystemExit(f"validate_predictions: no time_s in the output of {case['program']}: {output!r}")
@@ -148,27 +154,31 @@ def kernel_median_s(case: dict, options, variant: str, params: dict[str, str]) -
     return float(json.loads(output[output.index("{"):])["summary_s"]["median"])
 
 
-def fixed_arguments(case: dict, recommendation: dict | None) -> list[str]:
-    """The fixed variant's arguments (compressible runs the recommended codec)."""
+def fixed_variant(case: dict, recommendation: dict | None) -> tuple[list[str], dict[str, str]]:
+    """The fixed variant's arguments (compressible runs the recommended codec) and environment (a
+    runtime setting's lines)."""
+    if case.get("runtime"):
+        lines = ((recommendation or {}).get("apply") or {}).get("environment") or []
+        return [], dict(line.split("=", 1) for line in lines)
     codec = (recommendation or {}).get("parameters", {}).get("codec", "lz4")
     return ["--fixed"] + (["--codec", codec if codec in ("lz4", "zstd") else "lz4"]
-                          if case["program"] == "compressible" else [])
+                          if case["program"] == "compressible" else []), {}
 
 
 def validate(case: dict, options) -> dict:
     """Predictions, program times and kernel times over the repetitions, interleaved."""
     sides: dict[str, list] = {"predictions": [], "before": [], "after": [], "kernel_before": [], "kernel_after": []}
-    fixed_args, params = None, {}
+    fixed, params = None, {}
     for repetition in range(options.repetitions):
         recommendation, document = predicted(case, options, repetition)
         sides["predictions"].append((recommendation, document))
         if case["technique"] is None or not case.get("measurable", True):
             continue
-        if fixed_args is None:  # the first repetition's advice is the one applied
-            fixed_args = fixed_arguments(case, recommendation)
+        if fixed is None:  # the first repetition's advice is the one applied
+            fixed = fixed_variant(case, recommendation)
             params = kernel_params(case, recommendation) if case["kernel"] else {}
-        sides["before"].append(program_time_s(case, options, []))
-        sides["after"].append(program_time_s(case, options, fixed_args))
+        sides["before"].append(program_time_s(case, options, ([], {})))
+        sides["after"].append(program_time_s(case, options, fixed))
         if case["kernel"]:
             sides["kernel_before"].append(kernel_median_s(case, options, case["kernel"]["before"], params))
             sides["kernel_after"].append(kernel_median_s(case, options, case["kernel"]["after"], params))

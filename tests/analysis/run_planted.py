@@ -9,12 +9,14 @@ usage:
   (both take --mpiexec LAUNCHER and --oversubscribe-flags "FLAGS", default mpirun, --oversubscribe)
   run_planted.py check --commtune PATH --work DIR --program EXE --source FILE.c --ranks N --db DB
                  [--hardware FILE|ID|db] [--link shm|tcp|shaped] [--shaper SCRIPT] [--run-option OPT]...
-                 (--expect TECHNIQUE | --expect-none | --expect-not TECHNIQUE) [--kernel-agrees]
+                 (--expect T | --expect-among T | --expect-none | --expect-not T) [--kernel-agrees]
       Runs EXE under `commtune run -o DIR/out`, then `commtune analyze DIR/out --db DB` (with
       --hardware; `db`: the one fingerprint the database holds), reads
       DIR/out/recommendations.yaml and checks it:
         --expect T       the top significant recommendation is technique T and names the call site
                          on the line after the one of FILE.c marked "PLANTED: T" (as file:line);
+        --expect-among T a significant recommendation of technique T names that call site (a program
+                         with two remedies at one call: the other may rank first);
         --expect-none    no recommendation is significant;
         --expect-not T   no significant recommendation of technique T.
       --kernel-agrees (compression): the batching kernel, configured like the planted exchange,
@@ -123,6 +125,16 @@ def database_hardware(options) -> str:
     return ids[0]
 
 
+def locations(recommendation: dict) -> list[str]:
+    return [site.get("location", "") for site in recommendation.get("callsites", [])]
+
+
+def names_site(recommendation: dict, expected_site: str) -> bool:
+    """Whether the recommendation names FILE:LINE (its locations may carry a directory)."""
+    return any(location == expected_site or location.endswith("/" + expected_site)
+               for location in locations(recommendation))
+
+
 def check(options) -> int:
     work = pathlib.Path(options.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -150,11 +162,14 @@ def check(options) -> int:
             failures.append(f"expected a significant {options.expect} recommendation at {expected_site}: none is significant")
         else:
             top = chosen[0]
-            locations = [site.get("location", "") for site in top.get("callsites", [])]
             if top.get("technique") != options.expect:
                 failures.append(f"the top significant recommendation is {top.get('technique')}, expected {options.expect}")
-            if not any(location == expected_site or location.endswith("/" + expected_site) for location in locations):
-                failures.append(f"the top significant recommendation names {locations}, expected {expected_site}")
+            if not names_site(top, expected_site):
+                failures.append(f"the top significant recommendation names {locations(top)}, expected {expected_site}")
+    if options.expect_among:
+        expected_site = planted_location(source, options.expect_among)
+        if not any(r.get("technique") == options.expect_among and names_site(r, expected_site) for r in chosen):
+            failures.append(f"expected a significant {options.expect_among} recommendation at {expected_site}: none")
     if options.expect_none and chosen:
         failures.append(f"expected no significant recommendation, got {len(chosen)}: {describe(chosen[0])}")
     if options.expect_not:
@@ -218,6 +233,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--hardware", default="")
     parser.add_argument("--run-option", action="append", default=[])
     parser.add_argument("--expect", default="")
+    parser.add_argument("--expect-among", default="")
     parser.add_argument("--expect-none", action="store_true")
     parser.add_argument("--expect-not", default="")
     parser.add_argument("--kernel-agrees", action="store_true")
@@ -233,8 +249,8 @@ def main(argv: list[str]) -> int:
         return sweeps(options)
     if not (options.work and options.program and options.source):
         parser.error("check needs --work, --program and --source")
-    if not (options.expect or options.expect_none or options.expect_not):
-        parser.error("check needs --expect, --expect-none or --expect-not")
+    if not (options.expect or options.expect_among or options.expect_none or options.expect_not):
+        parser.error("check needs --expect, --expect-among, --expect-none or --expect-not")
     return check(options)
 
 

@@ -30,20 +30,27 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
   if (!out.flush()) throw std::runtime_error(file.string() + ": cannot write");
 }
 
-// The extra time of one message of `bytes` past the protocol breakpoint nearest `limit`: the
-// segment it falls in minus the segment below, extrapolated. Without a breakpoint near the limit,
-// one handshake round trip (2 x the smallest latency) as an estimate.
-double rendezvous_cost_s(const LinkModel& link, std::uint64_t limit, std::uint64_t bytes, bool& from_breakpoint) {
+// The share of a message of `bytes` that its handshake takes: the jump of the link model at its
+// protocol breakpoint near `limit` (the segment above minus the segment below, both at the
+// breakpoint: the eager segment's slope past it was never measured) over the model's time of the
+// message. Without a breakpoint near the limit, one handshake round trip (2 x the smallest latency)
+// as an estimate. `jump_s` is the handshake's time.
+double handshake_share(const LinkModel& link, std::uint64_t limit, std::uint64_t bytes, double& jump_s,
+                       bool& from_breakpoint) {
   from_breakpoint = false;
+  jump_s = link.segments.empty() ? 0 : 2 * link.segments.front().latency_s;
   for (std::size_t i = 1; i < link.segments.size(); ++i) {
     const LinkSegment& above = link.segments[i];
     if (above.from_bytes < limit / 2 || above.from_bytes > limit * 2) continue;
     const LinkSegment& below = link.segments[i - 1];
+    const double at = double(above.from_bytes);
     from_breakpoint = true;
-    return std::max(0.0, (above.latency_s + double(bytes) * above.seconds_per_byte) -
-                             (below.latency_s + double(bytes) * below.seconds_per_byte));
+    jump_s = std::max(
+        0.0, (above.latency_s + at * above.seconds_per_byte) - (below.latency_s + at * below.seconds_per_byte));
+    break;
   }
-  return link.segments.empty() ? 0 : 2 * link.segments.front().latency_s;
+  const double message_s = link.seconds(bytes);
+  return message_s > 0 ? std::clamp(jump_s / message_s, 0.0, 1.0) : 0;
 }
 
 struct AffectedSite {
@@ -106,14 +113,19 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
   Recommendation out;
   out.technique = Technique::RuntimeSettings;
   const std::optional<LinkModel>& link = nodes > 1 ? input.models.inter_node : input.models.intra_node;
-  double bound_s = 0, predicted = 0;
+  // The handshake's share of each affected message (the link model's, which measured one message
+  // at a time) applies to the time the site measured for them, which holds what the model does not
+  // (both directions of an exchange handshaking at once).
+  double bound_s = 0, predicted = 0, jump_s = 0, share = 0;
   bool from_breakpoint = false;
   for (const auto& site : affected) {
     out.callsites.push_back(site_reference(*site.site));
-    bound_s += site.site->time_per_rank.max * site.share;
-    const double per_rank = double(site.messages) / std::max(site.site->ranks, 1);
-    if (link)
-      predicted += per_rank * rendezvous_cost_s(*link, current, (current + site.largest_bytes) / 2, from_breakpoint);
+    const double affected_s = site.site->time_per_rank.max * site.share;
+    bound_s += affected_s;
+    if (link) {
+      share = handshake_share(*link, current, (current + site.largest_bytes) / 2, jump_s, from_breakpoint);
+      predicted += affected_s * share;
+    }
     out.evidence.push_back({fmt::format("messages of {} to {} bytes from {}", current, kJustAboveFactor * current - 1,
                                         site.site->function),
                             double(site.messages), "messages",
@@ -122,10 +134,13 @@ std::vector<Recommendation> recommend_eager_limit(const AnalysisInput& input) {
   out.evidence.push_back({limit->setting, double(current), "bytes", limit_source});
   if (link) {
     const double uncertainty = rules::model_error_95(link->quality);
-    out.evidence.push_back({from_breakpoint ? "rendezvous cost per message (protocol breakpoint of the link model)"
-                                            : "rendezvous cost per message (estimate: one handshake round trip)",
-                            rendezvous_cost_s(*link, current, (current + largest) / 2, from_breakpoint), "s",
-                            link->source});
+    out.evidence.push_back({from_breakpoint ? "handshake time (jump of the link model at its protocol breakpoint)"
+                                            : "handshake time (estimate: one round trip)",
+                            jump_s, "s", link->source});
+    out.evidence.push_back(
+        {"handshake share of an affected message's time (link model)", share, "ratio", link->source});
+    out.evidence.push_back(
+        {"time of the affected messages at the sites, slowest rank", bound_s, "s", "profile.json callsites"});
     out.gain = bounded_gain(bound_s, predicted, predicted * (1 - uncertainty), predicted * (1 + uncertainty),
                             profile.wall_time_s);
   } else {
