@@ -94,11 +94,8 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
-  Recommendation out;
-  out.technique = Technique::Batching;
-  out.callsites.push_back(reference(site));
+  Recommendation out = site_recommendation(site, Technique::Batching, "commtune::kernels::batching::MessageAggregator");
   add_site_evidence(out, site, site_time_s);
-  out.apply.component = "commtune::kernels::batching::MessageAggregator";
 
   const double memcpy_rate = copy_rate(input.models, link);
   std::optional<BatchPlan> plan;

@@ -136,10 +136,8 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double site_time_s = time_without_lateness_s(site, input.signature.ranks);
   std::string link_name;
   const LinkModel* link = link_for(input, site, link_name);
-  Recommendation out;
-  out.technique = Technique::Compression;
-  out.callsites.push_back(reference(site));
-  out.apply.component = "commtune::kernels::batching::CompressedChannel";
+  Recommendation out =
+      site_recommendation(site, Technique::Compression, "commtune::kernels::batching::CompressedChannel");
   add_evidence(out, site, site_time_s);
 
   std::vector<CodecChoice> choices = candidates(*site.compressibility, input.models);

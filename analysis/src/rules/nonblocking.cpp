@@ -31,10 +31,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double hideable_s = std::min(waiting_s, compute_s);
   const int window = window_for(site);
 
-  Recommendation out;
-  out.technique = Technique::Nonblocking;
-  out.callsites.push_back(reference(site));
-  out.apply.component = "commtune::kernels::RequestWindow";
+  Recommendation out = site_recommendation(site, Technique::Nonblocking, "commtune::kernels::RequestWindow");
   out.parameters = {{"window", std::to_string(window)}, {"post_receives_first", "true"}};
   out.apply.settings = {{"capacity", std::to_string(window)}};
   const std::string source = profile_source(site);

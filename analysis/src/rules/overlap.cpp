@@ -40,9 +40,7 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double compute_s = site.compute_between_calls_s * site.calls_per_rank;
   const double hideable_s = std::min(exposed_s, compute_s);
 
-  Recommendation out;
-  out.technique = Technique::Overlap;
-  out.callsites.push_back(reference(site));
+  Recommendation out = site_recommendation(site, Technique::Overlap, "");  // the component depends on the model
   const std::string source = profile_source(site);
   out.evidence.push_back({"transfer time the rank sits through, slowest rank", exposed_s, "s",
                           is_blocking_p2p(site.function) ? source + " (time - waiting for late partners)"

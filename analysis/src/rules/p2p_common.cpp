@@ -122,6 +122,14 @@ SiteReference reference(const SiteSignature& site) {
   return {site.callsite_id, site.function, site.location, site.time_per_rank_max_s};
 }
 
+Recommendation site_recommendation(const SiteSignature& site, Technique technique, std::string component) {
+  Recommendation out;
+  out.technique = technique;
+  out.callsites.push_back(reference(site));
+  out.apply.component = std::move(component);
+  return out;
+}
+
 std::string where(const SiteSignature& site) { return site.function + " at " + site.location; }
 
 std::string profile_source(const SiteSignature& site) {

@@ -57,6 +57,8 @@ PredictedGain fraction_gain(double site_time_s, double fraction, double fraction
 PredictedGain unknown_gain(double site_time_s, double wall_time_s);
 
 SiteReference reference(const SiteSignature& site);
+// A recommendation of `technique` naming `site`, applied with `component` (empty: decided later).
+Recommendation site_recommendation(const SiteSignature& site, Technique technique, std::string component);
 std::string where(const SiteSignature& site);           // "MPI_Send at solver.c:212"
 std::string profile_source(const SiteSignature& site);  // "profile.json callsites id 3"
 std::string percent(double fraction);                   // "12.3 %"

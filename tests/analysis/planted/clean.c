@@ -8,12 +8,9 @@ enum { kBlockBytes = 256 * 1024, kSteps = 40, kExchangeEvery = 20 };
 static const long kUnitsPerStep = 3000000;
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
+  const int rank = world.rank, right = world.right, left = world.left;
   const long steps = planted_scaled(kSteps, &options);
   unsigned char* out = malloc(kBlockBytes);
   unsigned char* in = malloc(kBlockBytes);

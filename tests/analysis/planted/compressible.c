@@ -44,16 +44,13 @@ static int decompress_block(const char* codec, const void* in, int bytes, void* 
 }
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
   if (strcmp(options.codec, "lz4") != 0 && strcmp(options.codec, "zstd") != 0) {
     fprintf(stderr, "compressible: --codec %s is unknown: accepted lz4, zstd\n", options.codec);
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  const int rank = world.rank, right = world.right, left = world.left;
   const long steps = planted_scaled(kSteps, &options);
   const int capacity = (int)ZSTD_compressBound(kBlockBytes) > LZ4_compressBound(kBlockBytes)
                            ? (int)ZSTD_compressBound(kBlockBytes)

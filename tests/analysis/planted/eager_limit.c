@@ -10,12 +10,9 @@ enum { kMessageBytes = 6 * 1024, kSteps = 40000 };
 static const long kUnitsPerStep = 2000;
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
+  const int rank = world.rank, right = world.right, left = world.left;
   const long steps = planted_scaled(kSteps, &options);
   uint64_t out[kMessageBytes / 8], in[kMessageBytes / 8];
   for (size_t i = 0; i < kMessageBytes / 8; ++i) out[i] = (uint64_t)rank * 7919u + i;

@@ -15,13 +15,11 @@ static void fill(unsigned char* buffer, int bytes, int rank, long step) {
 }
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
-  int world_rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (size != 4) {
-    if (world_rank == 0) fprintf(stderr, "heavy_pairs needs 4 ranks, got %d\n", size);
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
+  const int world_rank = world.rank;
+  if (world.size != 4) {
+    if (world_rank == 0) fprintf(stderr, "heavy_pairs needs 4 ranks, got %d\n", world.size);
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
   /* In the fixed mode world rank W plays logical rank logical_of_world[W]: the heavy pairs (0,2)

@@ -9,11 +9,9 @@ enum { kTasks = 64, kSteps = 24 };
 static const long kUnitsPerTaskId = 4000; /* task t costs (t + 1) * kUnitsPerTaskId steps */
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
+  const int rank = world.rank, size = world.size;
   const long steps = planted_scaled(kSteps, &options);
   const int per_rank = (kTasks + size - 1) / size;
   MPI_Barrier(MPI_COMM_WORLD);

@@ -1,8 +1,8 @@
-/* What the planted programs share: the --fixed switch, a deterministic computation whose cost is
- * set in work units, a checksum both modes must agree on, and the line rank 0 prints at the end.
- * Each program marks the MPI call of its planted problem with a comment "PLANTED: <technique>" on
- * the line before the call: the tests find the expected call site (file:line) there, never by a
- * number. */
+/* What the planted programs share: their start (MPI_Init, the options, the ring neighbours), the
+ * --fixed switch, a deterministic computation whose cost is set in work units, a checksum both modes
+ * must agree on, and the line rank 0 prints at the end. Each program marks the MPI call of its
+ * planted problem with a comment "PLANTED: <technique>" on the line before the call: the tests find
+ * the expected call site (file:line) there, never by a number. */
 #ifndef PLANTED_H
 #define PLANTED_H
 
@@ -34,6 +34,24 @@ static inline planted_options planted_parse(int argc, char** argv) {
   }
   if (options.scale <= 0) options.scale = 1.0;
   return options;
+}
+
+/* A rank's start: MPI_Init, the options, and its place in MPI_COMM_WORLD seen as a ring (the ranks
+ * it sends to and receives from). */
+typedef struct {
+  planted_options options;
+  int rank, size, right, left;
+} planted_world;
+
+static inline planted_world planted_start(int* argc, char*** argv) {
+  MPI_Init(argc, argv);
+  planted_world world;
+  world.options = planted_parse(*argc, *argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  world.right = (world.rank + 1) % world.size;
+  world.left = (world.rank + world.size - 1) % world.size;
+  return world;
 }
 
 static inline long planted_scaled(long count, const planted_options* options) {

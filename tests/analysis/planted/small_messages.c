@@ -62,12 +62,9 @@ static uint64_t exchange_batched(int rank, int right, int left, long messages) {
 }
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  planted_options options = planted_parse(argc, argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  const planted_world world = planted_start(&argc, &argv);
+  const planted_options options = world.options;
+  const int rank = world.rank, right = world.right, left = world.left;
   const long messages = planted_scaled(kMessages, &options);
   MPI_Barrier(MPI_COMM_WORLD);
   const double started_s = MPI_Wtime();
