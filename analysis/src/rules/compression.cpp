@@ -156,10 +156,10 @@ Recommendation recommend_site(const AnalysisInput& input, const SiteSignature& s
   const double after_s = best.after_s;
   const double fraction = 1 - after_s / before_s;
   // The link share is a ratio of two link-model times, the codec time a codec model's: their
-  // errors, relative to the message's measured time, make the fraction's.
+  // errors, on the parts of the message's measured time they set, make the fraction's.
   const double link_error = std::sqrt(2.0) * model_error_95(link->quality);
-  const double half_width =
-      std::hypot(best.link_share * link_error, best.codec_s / before_s * model_error_95(best.model->quality));
+  const double half_width = std::hypot(best.link_bound_s * best.link_share / before_s * link_error,
+                                       best.codec_s / before_s * model_error_95(best.model->quality));
   out.gain =
       fraction_gain(site_time_s, fraction, half_width, measurement_error_95(site, input.signature.ranks), wall_s);
 
