@@ -5,8 +5,10 @@
 // Chrome trace-event JSON) take it from here and never see the binary format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace commtune::trace {
@@ -37,6 +39,23 @@ struct Communicator {
 // MPI function groups, for filters and for the exporters' event kinds; the same names as
 // profile.json's categories (docs/profile.md).
 enum class Category : std::uint8_t { P2p, Collective, Rma, Io, Completion, Lifecycle, Other };
+
+// The categories' names, in the enum's order: what the trace files, the exporters and the reports
+// call them.
+inline constexpr std::array<std::string_view, 7> kCategoryNames = {"p2p",        "collective", "rma",  "io",
+                                                                   "completion", "lifecycle",  "other"};
+
+inline std::string_view category_name(Category category) {
+  const auto index = std::size_t(category);
+  return index < kCategoryNames.size() ? kCategoryNames[index] : "other";
+}
+
+// The category named `name`; Other for a name it does not know.
+inline Category category_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kCategoryNames.size(); ++i)
+    if (kCategoryNames[i] == name) return Category(i);
+  return Category::Other;
+}
 
 struct Function {
   std::string name;  // "MPI_Isend"

@@ -40,7 +40,7 @@ class Builder {
 
   std::uint32_t function(std::string_view category, std::string_view name) {
     auto [it, added] = functions_.try_emplace(std::string(name), std::uint32_t(trace.functions.size()));
-    if (added) trace.functions.push_back({std::string(name), category_of(category)});
+    if (added) trace.functions.push_back({std::string(name), category_from_name(category)});
     return it->second;
   }
   std::uint32_t site(std::string_view module, std::uint64_t offset) {
@@ -81,16 +81,6 @@ class Builder {
   }
 
  private:
-  static Category category_of(std::string_view name) {
-    constexpr std::pair<std::string_view, Category> kNames[] = {
-        {"p2p", Category::P2p},    {"collective", Category::Collective}, {"rma", Category::Rma},
-        {"io", Category::Io},      {"completion", Category::Completion}, {"lifecycle", Category::Lifecycle},
-        {"other", Category::Other}};
-    for (const auto& [text, category] : kNames) {
-      if (text == name) return category;
-    }
-    return Category::Other;
-  }
   std::map<std::string, std::uint32_t> functions_;
   std::map<std::pair<std::string, std::uint64_t>, std::uint32_t> sites_;
   std::map<std::tuple<int, std::uint32_t, std::vector<int>>, std::uint32_t> comms_;

@@ -25,26 +25,6 @@ Cell spread_cell(const profile::Spread& spread, bool time) {
           true};
 }
 
-std::string category_name(trace::Category category) {
-  switch (category) {
-    case trace::Category::P2p:
-      return "p2p";
-    case trace::Category::Collective:
-      return "collective";
-    case trace::Category::Rma:
-      return "rma";
-    case trace::Category::Io:
-      return "io";
-    case trace::Category::Completion:
-      return "completion";
-    case trace::Category::Lifecycle:
-      return "lifecycle";
-    case trace::Category::Other:
-      break;
-  }
-  return "other";
-}
-
 void recommendation_details(Document& document, const analysis::Recommendation& each) {
   document.subsection(fmt::format("{}. {} ({})", each.rank, each.title, analysis::to_string(each.technique)));
   const analysis::PredictedGain& gain = each.gain;
@@ -189,7 +169,8 @@ void add_timeline(Document& document, const trace::Trace* trace) {
   const double window_ns = std::max(span_ns * kTimelineFraction, std::min(span_ns, 1e6));
   const double begin_ns = double(first) + (span_ns - window_ns) / 2;
   Timeline chart{"timeline", "", {}, {}, {}};
-  for (int c = 0; c <= int(trace::Category::Other); ++c) chart.categories.push_back(category_name(trace::Category(c)));
+  for (int c = 0; c <= int(trace::Category::Other); ++c)
+    chart.categories.push_back(std::string(trace::category_name(trace::Category(c))));
   for (std::size_t row = 0; row < trace->locations.size() && row < kTimelineRows; ++row) {
     const trace::Location& location = trace->locations[row];
     chart.rows.push_back(fmt::format("rank {} thread {}", location.rank, location.thread));

@@ -24,14 +24,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kTimelineSchema = "commtune.timeline/1";
 
-std::string_view category_name(Category category) {
-  // The same names as profile.json's categories (docs/profile.md).
-  constexpr std::array<std::string_view, 7> kNames = {"p2p",        "collective", "rma",  "io",
-                                                      "completion", "lifecycle",  "other"};
-  const auto index = std::size_t(category);
-  return index < kNames.size() ? kNames[index] : "other";
-}
-
 // JSON text into a buffer written out in large blocks: formatting by hand into plain memory is
 // what makes millions of events a second (a JSON library builds a tree first; std::string
 // appends cost more than the text).
