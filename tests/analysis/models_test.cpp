@@ -255,6 +255,38 @@ TEST(Models, CodecOverlapAndLoadBalanceComeFromTheRecordedMetrics) {
   EXPECT_EQ(models.memcpy_bytes_per_s, 0);
 }
 
+TEST(Models, OverlapKeepsTheSurestConfigurationAndItsLaunchesSpread) {
+  SyntheticDb synthetic("overlap-spread", "hw-overlap", fingerprint_of(""));
+  std::vector<double> totals;
+  for (int i = 0; i < 21; ++i) totals.push_back(2.25e-3 + (i - 10) * 1e-6);
+  const tuner::Configuration common = {
+      {"variant", "nonblocking"}, {"operation", "p2p"}, {"message_bytes", "1048576"}, {"progress_thread", "false"}};
+  // 4 chunks: one launch that hid everything (total 2 ms = the computation): no spread seen.
+  tuner::Configuration lucky = common;
+  lucky["chunks"] = "4";
+  synthetic.add("overlap", lucky, std::vector<double>(21, 2.0e-3), {{"comm_pure_s", 1e-3}, {"compute_s", 2e-3}});
+  // 16 chunks: two launches whose computation alone took 2.0 and 2.1 ms: 75-85 % of the communication hidden.
+  tuner::Configuration steady = common;
+  steady["chunks"] = "16";
+  std::vector<LaunchRecord> launches;
+  for (const double compute_s : {2.0e-3, 2.1e-3})
+    launches.push_back(LaunchRecord{.command = {"synthetic"},
+                                    .sample_times_s = totals,
+                                    .metrics = {{"comm_pure_s", 1e-3}, {"compute_s", compute_s}}});
+  synthetic.db->record_measurement(synthetic.sweep_id, PointKey{synthetic.hardware_id, "overlap", steady, {}, 2},
+                                   launches);
+  const HardwareModels models = fit_models(*synthetic.db, synthetic.hardware_id);
+  ASSERT_EQ(models.overlap.size(), 1u);
+  const OverlapModel& overlap = models.overlap.front();
+  EXPECT_EQ(overlap.chunks, 16);  // not the single lucky launch
+  EXPECT_EQ(overlap.points, 2);
+  // Low end: the slower total with the shorter computation; high end: the faster with the longer.
+  EXPECT_LT(overlap.ci_low, 0.75);
+  EXPECT_GT(overlap.ci_low, 0.7);
+  EXPECT_GT(overlap.ci_high, 0.85);
+  EXPECT_LE(overlap.ci_high, 0.9);
+}
+
 TEST(Models, AnEmptyDatabaseSaysWhatIsMissing) {
   SyntheticDb synthetic("empty", "hw-empty", fingerprint_of(""));
   const HardwareModels models = fit_models(*synthetic.db, synthetic.hardware_id);
